@@ -1,0 +1,78 @@
+"""Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched) and the latency of
+reading 5 passages of about 200 tokens, for the shipped model in fp32 and int8, 1 and 2 threads.
+
+    python benchmarks/reader.py [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import print_table  # noqa: E402
+
+from qa.config import Settings  # noqa: E402
+from qa.metrics import percentile  # noqa: E402
+from qa.questions import load_questions, parse_article_range  # noqa: E402
+from qa.reader import Reader  # noqa: E402
+from qa.schema import Chunk, Passage  # noqa: E402
+
+SQUAD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "squad" / "dev-v1.1.json"
+
+
+def make_reader(threads: int, int8: bool) -> Reader:
+    import torch
+
+    reader = Reader.from_settings(Settings().replace(threads=threads))
+    model, _ = reader._load()
+    torch.set_num_threads(threads)
+    if int8:
+        reader._model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    return reader
+
+
+def windows_per_second(reader: Reader, question: str, text: str, batch: int, repeats: int) -> float:
+    passages = [Passage(Chunk(i, "x", 0, len(text), text)) for i in range(batch)]
+    reader.batch_size = batch
+    reader.read(question, passages)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        reader.read(question, passages)
+    return batch * repeats / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    # Articles 1-36 only: the held-out articles are not used for anything but accuracy.
+    questions = [q for q in load_questions(SQUAD, parse_article_range("1-36")) if len(q.context.split()) > 150][:200]
+    long_text = " ".join(q.context for q in questions[:3])
+    rows = []
+    for threads in (1, 2):
+        for int8 in (False, True):
+            reader = make_reader(threads, int8)
+            tokens = len(reader._tokenizer(questions[0].question, long_text, truncation="only_second", max_length=256)["input_ids"])
+            single = windows_per_second(reader, questions[0].question, long_text, 1, args.repeats)
+            batched = windows_per_second(reader, questions[0].question, long_text, 16, max(2, args.repeats // 8))
+            reader.batch_size = 16
+            latencies = []
+            for i, q in enumerate(questions[: args.repeats * 3]):
+                group = questions[i : i + 5]
+                passages = [Passage(Chunk(n, str(n), 0, len(g.context), g.context)) for n, g in enumerate(group)]
+                started = time.perf_counter()
+                reader.read(q.question, passages)
+                latencies.append((time.perf_counter() - started) * 1000)
+            rows.append([threads, "int8" if int8 else "fp32", tokens, single, batched, percentile(latencies, 50), percentile(latencies, 95)])
+    print_table(
+        "Reader speed (SQuAD paragraphs of articles 1-36, 2-core CPU)",
+        ["threads", "weights", "tokens/window", "windows/s batch 1", "windows/s batch 16", "5 passages p50 ms", "p95 ms"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Extractive reader: finds answer spans in passages with a span-extraction transformer.
+
+Scores are per-window probabilities P(start) * P(end), with the [CLS] "no answer" position in
+the same softmax, so a span's score says how sure the model is that this window answers the
+question; that makes scores from different passages comparable, and a low best score means
+"no answer".
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from qa.config import Settings
+from qa.schema import Answer, Chunk, Passage
+
+_CANDIDATES_PER_WINDOW = 20
+
+
+@dataclass(frozen=True)
+class _Window:
+    passage_index: int
+    input_ids: list[int]
+    token_type_ids: list[int]
+    offsets: list[tuple[int, int] | None]  # character offsets for context tokens, None elsewhere
+
+
+class Reader:
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        max_seq_len: int = 256,
+        doc_stride: int = 96,
+        max_answer_tokens: int = 30,
+        batch_size: int = 16,
+        threads: int | None = None,
+    ) -> None:
+        self.model_path = str(model_path)
+        self.max_seq_len = max_seq_len
+        self.doc_stride = doc_stride
+        self.max_answer_tokens = max_answer_tokens
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Reader":
+        return cls(
+            settings.reader_model,
+            max_seq_len=settings.max_seq_len,
+            doc_stride=settings.doc_stride,
+            max_answer_tokens=settings.max_answer_tokens,
+            batch_size=settings.reader_batch_size,
+            threads=settings.threads,
+        )
+
+    @classmethod
+    def from_loaded(cls, model: Any, tokenizer: Any, **options: Any) -> "Reader":
+        """Wrap a model already in memory (the training loop evaluates its checkpoints this way)."""
+        reader = cls("<in memory>", **options)
+        reader._model, reader._tokenizer = model, tokenizer
+        return reader
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._model is None:
+                import torch
+                from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+                if not Path(self.model_path).is_dir():
+                    raise FileNotFoundError(f"reader model folder not found: {self.model_path}")
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+                model = AutoModelForQuestionAnswering.from_pretrained(self.model_path, dtype=torch.float32)
+                self._model = model.eval()
+        return self._model, self._tokenizer
+
+    def read_text(self, question: str, text: str, top_n: int = 5) -> list[Answer]:
+        """Read one free-standing text (its own article, id ``text``)."""
+        passage = Passage(Chunk(id=0, article_id="text", start=0, end=len(text), text=text))
+        return self.read(question, [passage], top_n=top_n)
+
+    def read(self, question: str, passages: Sequence[Passage], top_n: int = 5) -> list[Answer]:
+        """The ``top_n`` best distinct spans over all passages, best first."""
+        if not passages or not question.strip():
+            return []
+        windows = self._windows(question, [p.text for p in passages])
+        best: dict[tuple[str, int, int], Answer] = {}
+        for window, start_logits, end_logits in self._run(windows):
+            passage = passages[window.passage_index]
+            for start, end, score in self._spans(window, start_logits, end_logits):
+                chunk = passage.chunk
+                key = (chunk.article_id, chunk.start + start, chunk.start + end)
+                if key not in best or best[key].score < score:
+                    best[key] = Answer(
+                        text=chunk.text[start:end],
+                        score=score,
+                        article_id=chunk.article_id,
+                        start=key[1],
+                        end=key[2],
+                        passage_start=start,
+                        passage_end=end,
+                        context=chunk.text,
+                    )
+        return sorted(best.values(), key=lambda a: a.score, reverse=True)[:top_n]
+
+    def _windows(self, question: str, texts: list[str]) -> list[_Window]:
+        _, tokenizer = self._load()
+        encoded = tokenizer(
+            [question] * len(texts),
+            texts,
+            truncation="only_second",
+            max_length=self.max_seq_len,
+            stride=self.doc_stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            return_token_type_ids=True,
+        )
+        windows = []
+        for i, passage_index in enumerate(encoded["overflow_to_sample_mapping"]):
+            sequence_ids = encoded.sequence_ids(i)
+            offsets = [
+                tuple(o) if sid == 1 else None for o, sid in zip(encoded["offset_mapping"][i], sequence_ids)
+            ]
+            windows.append(
+                _Window(passage_index, encoded["input_ids"][i], encoded["token_type_ids"][i], offsets)
+            )
+        return windows
+
+    def _run(self, windows: list[_Window]):
+        """Yield (window, start log-probs, end log-probs), batching windows of similar length."""
+        import torch
+
+        model, tokenizer = self._load()
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+        for begin in range(0, len(order), self.batch_size):
+            batch = [windows[i] for i in order[begin : begin + self.batch_size]]
+            width = max(len(w.input_ids) for w in batch)
+            ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
+            types = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, w in enumerate(batch):
+                n = len(w.input_ids)
+                ids[row, :n] = torch.tensor(w.input_ids)
+                types[row, :n] = torch.tensor(w.token_type_ids)
+                mask[row, :n] = 1
+            with torch.inference_mode():
+                out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+            start = out.start_logits.float().masked_fill(mask == 0, float("-inf")).log_softmax(-1).numpy()
+            end = out.end_logits.float().masked_fill(mask == 0, float("-inf")).log_softmax(-1).numpy()
+            for row, w in enumerate(batch):
+                yield w, start[row], end[row]
+
+    def _spans(self, window: _Window, start: np.ndarray, end: np.ndarray) -> list[tuple[int, int, float]]:
+        context = np.array([o is not None for o in window.offsets] + [False] * (len(start) - len(window.offsets)))
+        if not context.any():
+            return []
+        starts = _top_positions(start, context)
+        ends = _top_positions(end, context)
+        spans = []
+        for s in starts:
+            for e in ends:
+                if e < s or e - s + 1 > self.max_answer_tokens:
+                    continue
+                char_start, char_end = window.offsets[s][0], window.offsets[e][1]
+                if char_end > char_start:
+                    spans.append((char_start, char_end, float(np.exp(start[s] + end[e]))))
+        return spans
+
+
+def _top_positions(log_probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    masked = np.where(allowed, log_probs, -np.inf)
+    k = min(_CANDIDATES_PER_WINDOW, int(allowed.sum()))
+    return np.argpartition(-masked, k - 1)[:k]

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.config import SHIPPED_READER, Settings
+from qa.reader import Reader
+from qa.schema import Chunk, Passage
+
+PARAGRAPH = (
+    "The Millau Viaduct is a cable-stayed bridge in southern France. It was designed by the structural "
+    "engineer Michel Virlogeux and the architect Norman Foster. Construction began in October 2001 and "
+    "the bridge was opened to traffic on 16 December 2004. At 343 metres, it is the tallest bridge in the world."
+)
+FILLER = (
+    "The town council met on a Tuesday to discuss the parking rules near the market square. "
+    "Several residents asked for more benches along the river path and better lighting at night. "
+    "A local bakery announced that it would extend its opening hours during the summer months. "
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader.from_settings(Settings())
+
+
+def test_shipped_model_is_inside_the_package() -> None:
+    assert (SHIPPED_READER / "model.safetensors").is_file()
+    assert (SHIPPED_READER / "model.safetensors").stat().st_size < 50 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who designed the Millau Viaduct together with Norman Foster?", "Michel Virlogeux"),
+        ("When did the bridge open to traffic?", "16 December 2004"),
+        ("How tall is the Millau Viaduct?", "343 metres"),
+        ("In which country is the Millau Viaduct?", "France"),
+    ],
+)
+def test_answers_simple_questions(reader: Reader, question: str, expected: str) -> None:
+    best = reader.read_text(question, PARAGRAPH)[0]
+    assert best.text == expected
+    assert PARAGRAPH[best.start : best.end] == best.text  # offsets map back exactly
+    assert 0.0 <= best.score <= 1.0
+
+
+def test_offsets_are_article_offsets(reader: Reader) -> None:
+    article_text = FILLER + PARAGRAPH
+    start = len(FILLER)
+    passage = Passage(Chunk(0, "bridge", start, len(article_text), article_text[start:]))
+    best = reader.read("Who designed the Millau Viaduct together with Norman Foster?", [passage])[0]
+    assert article_text[best.start : best.end] == "Michel Virlogeux"
+    assert best.context[best.passage_start : best.passage_end] == "Michel Virlogeux"
+
+
+def test_unrelated_passage_gets_no_answer(reader: Reader) -> None:
+    threshold = Settings().no_answer_threshold
+    answers = reader.read_text("Who won the 1998 football World Cup final?", PARAGRAPH)
+    assert not answers or answers[0].score < threshold
+    related = reader.read_text("When did the bridge open to traffic?", PARAGRAPH)
+    assert related[0].score >= threshold
+
+
+def test_long_article_answer_near_the_end(reader: Reader) -> None:
+    text = FILLER * 25 + "The new library on the hill was designed by the architect Amara Okafor."
+    best = reader.read_text("Who designed the new library on the hill?", text)[0]
+    assert best.text == "Amara Okafor"
+    assert text[best.start : best.end] == "Amara Okafor"
+
+
+def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: Reader) -> None:
+    text = FILLER * 6 + PARAGRAPH + " " + FILLER * 6
+    small_windows = Reader(SHIPPED_READER, max_seq_len=128, doc_stride=100)
+    answers = small_windows.read_text("When did the bridge open to traffic?", text, top_n=20)
+    spans = [(a.start, a.end) for a in answers]
+    assert len(spans) == len(set(spans))
+    assert answers[0].text == "16 December 2004"
+    # Two overlapping chunks of one article that both hold the answer.
+    start = len(FILLER * 6)
+    chunks = [Passage(Chunk(0, "doc", 0, start + len(PARAGRAPH), text[: start + len(PARAGRAPH)])),
+              Passage(Chunk(1, "doc", start, len(text), text[start:]))]
+    found = reader.read("When did the bridge open to traffic?", chunks, top_n=20)
+    keys = [(a.article_id, a.start, a.end) for a in found]
+    assert len(keys) == len(set(keys))
+    assert [a.text for a in found].count("16 December 2004") == 1
+
+
+def test_empty_inputs(reader: Reader) -> None:
+    assert reader.read("question?", []) == []
+    assert reader.read_text("   ", PARAGRAPH) == []
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="reader model folder"):
+        Reader(tmp_path / "nope").read_text("q?", "some text")
