@@ -1,0 +1,226 @@
+"""The ``qa`` command: index | search | ask | serve | eval | eval-diff.
+
+Settings come from ``qa.config.Settings``: defaults, then ``QA_*`` environment variables,
+then these flags. Bad input ends with one message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from qa.config import Settings
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
+def _settings_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("settings (also QA_<NAME> environment variables)")
+    group.add_argument("--corpus", type=Path, help="folder or file of articles (default: the index's corpus, else the bundled one)")
+    group.add_argument("--index", dest="index_dir", type=Path, help="index folder (default: index/)")
+    group.add_argument("--chunk-words", type=int)
+    group.add_argument("--chunk-overlap-words", type=int)
+    group.add_argument("--dense-model", help="sentence-transformers model name or path")
+    group.add_argument("--reader-model", help="folder of a Hugging Face question-answering model")
+    group.add_argument("--fusion", choices=("rrf", "weighted"))
+    group.add_argument("--dense-weight", type=float, help="weight of dense scores in weighted fusion")
+    group.add_argument("--threads", type=int, help="CPU threads for the models")
+    group.add_argument("-v", "--verbose", action="store_true")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _settings_options()
+    parser = argparse.ArgumentParser(prog="qa", description="Offline extractive question answering over news articles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", parents=[common], help="build the index (only when the corpus or settings changed)")
+    index.add_argument("--force", action="store_true", help="rebuild even when the index is current")
+
+    search = commands.add_parser("search", parents=[common], help="show the best passages for a question")
+    search.add_argument("question")
+    search.add_argument("--top-k", type=_positive, default=5)
+    search.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    search.add_argument("--json", action="store_true", help="print JSON")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=_positive, help="passages to read (default 5)")
+    ask.add_argument("--threshold", type=float, help="no-answer threshold for this question")
+    ask.add_argument("--json", action="store_true", help="print the API's JSON")
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_positive, default=8, help="request threads")
+
+    evaluate = commands.add_parser("eval", parents=[common], help="measure accuracy on a question set")
+    evaluate.add_argument("questions", type=Path, help="JSONL, SQuAD JSON or MRQA JSONL")
+    evaluate.add_argument("--mode", choices=("end-to-end", "retriever", "reader"), default="end-to-end")
+    evaluate.add_argument("--articles", help="SQuAD only: articles N-M in file order (1-based), e.g. 37-48")
+    evaluate.add_argument("--top-k", type=_positive, help="passages retrieved per question")
+    evaluate.add_argument("--threshold", type=float, help="no-answer threshold for this run")
+    evaluate.add_argument("--limit", type=_positive, help="evaluate only the first N questions")
+    evaluate.add_argument("--json", dest="json_out", type=Path, help="write metrics and per-question results here")
+    return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader_model", "fusion", "dense_weight", "threads")
+    return Settings.from_env().replace(**{name: getattr(args, name, None) for name in fields})
+
+
+def _pipeline(args: argparse.Namespace, settings: Settings):
+    from qa.pipeline import Pipeline
+
+    return Pipeline.load(settings, args.corpus)
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.index import build_index, read_manifest, staleness
+
+    corpus = args.corpus
+    if corpus is None:
+        try:
+            corpus = Path(read_manifest(settings.index_dir)["corpus"])
+        except Exception:
+            corpus = settings.corpus
+    reason = "forced" if args.force else staleness(settings.index_dir, settings, corpus)
+    if reason is None:
+        print(f"index in {settings.index_dir} is up to date ({corpus})")
+        return 0
+    report = build_index(settings, corpus)
+    print(
+        f"indexed {report.articles} articles as {report.chunks} chunks in {report.seconds:.1f}s "
+        f"({len(report.skipped)} files skipped) -> {report.folder}"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    pipeline = _pipeline(args, settings)
+    passages = pipeline.retrieve(args.question, args.top_k, args.mode)
+    rows = [pipeline._passage_dict(p) for p in passages]
+    if args.json:
+        print(json.dumps({"question": args.question, "passages": rows}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no passages found")
+    for row in rows:
+        print(f"{row['rank']:>2}. [{row['score']:.4f}] {row['title']} ({row['date'] or 'undated'}) {row['article_id']}:{row['start']}-{row['end']}")
+        print(f"    {_shorten(row['text'], 300)}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    pipeline = _pipeline(args, settings)
+    result = pipeline.ask(args.question, args.top_k, args.threshold)
+    data = pipeline.to_dict(result)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    answer = data["answer"]
+    if answer is None:
+        best = f" (best guess {data['answers'][0]['text']!r} at {data['answers'][0]['score']:.2f})" if data["answers"] else ""
+        print(f"No answer: the articles do not say{best}.")
+        return 0
+    print(f"{answer['text']}  (confidence {answer['score']:.2f})")
+    for citation in answer["citations"]:
+        print(f"  - {citation['title']} ({citation['date'] or 'undated'}), {citation['article_id']} chars {citation['start']}-{citation['end']}")
+    context, offset = answer["context"], answer["start"] - answer["context_start"]
+    length = answer["end"] - answer["start"]
+    print(f"  \"{_shorten(context[:offset], 120, left=True)}[{context[offset:offset + length]}]{_shorten(context[offset + length:], 120)}\"")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from web.app import serve
+
+    serve(_pipeline(args, settings), host=args.host, port=args.port, threads=args.workers)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from qa import evaluate
+    from qa.questions import load_questions, parse_article_range
+
+    questions = load_questions(args.questions, parse_article_range(args.articles))[: args.limit]
+    if args.mode == "reader":
+        from qa.reader import Reader
+
+        reader = Reader.from_settings(settings)
+        result = evaluate.evaluate_reader(questions, lambda q, text: reader.read_text(q, text, top_n=1))
+    else:
+        pipeline = _pipeline(args, settings)
+        if args.mode == "retriever":
+            result = evaluate.evaluate_retriever(questions, lambda q, k: pipeline.retrieve(q, k), args.top_k or 20)
+        else:
+            result = evaluate.evaluate_end_to_end(questions, lambda q: pipeline.ask(q, args.top_k, args.threshold))
+    print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
+    print(evaluate.format_table(result.summary))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json_out}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval,
+}
+
+
+def _shorten(text: str, limit: int, left: bool = False) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return "…" + text[-limit:] if left else text[:limit] + "…"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from qa.articles import ArticleError
+    from qa.index import IndexProblem
+    from qa.questions import QuestionFileError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
+    try:
+        if args.corpus is not None and not args.corpus.exists():
+            raise UsageError(f"corpus not found: {args.corpus}")
+        return COMMANDS[args.command](args, settings_from(args))
+    except (UsageError, ValueError, FileNotFoundError, IndexProblem, ArticleError, QuestionFileError) as exc:
+        print(f"qa {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry_point() -> Any:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,109 @@
+"""Question -> hybrid passages -> reader -> merged, cited answer (or an honest "no answer")."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.config import Settings
+from qa.dense import Embedder
+from qa.index import Index, ensure_index
+from qa.metrics import normalize_answer
+from qa.reader import Reader
+from qa.retriever import HybridRetriever
+from qa.schema import Answer, Passage
+
+
+@dataclass
+class Result:
+    question: str
+    answer: Answer | None
+    answers: list[Answer]
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Holds the index and the models; built once per process and safe to share between threads."""
+
+    def __init__(self, settings: Settings, index: Index, embedder: Embedder, reader: Reader) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.reader = reader
+        self.retriever = HybridRetriever(index, embedder, settings)
+        self._read_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: Settings, corpus: Path | None = None) -> "Pipeline":
+        embedder = Embedder(settings.dense_model, settings.embed_batch_size)
+        index = ensure_index(settings, corpus, embedder)
+        return cls(settings, index, embedder, Reader.from_settings(settings))
+
+    def warm_up(self) -> None:
+        """Load both models now rather than on the first user's request."""
+        self.ask("warm up")
+
+    def retrieve(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
+        return self.retriever.retrieve(question, top_k, mode)
+
+    def ask(self, question: str, top_k: int | None = None, threshold: float | None = None) -> Result:
+        threshold = self.settings.no_answer_threshold if threshold is None else threshold
+        started = time.perf_counter()
+        passages = self.retrieve(question, top_k)
+        retrieved = time.perf_counter()
+        # torch runs one forward pass at a time faster than two competing for the same cores.
+        with self._read_lock:
+            spans = self.reader.read(question, passages, top_n=10)
+        done = time.perf_counter()
+        answers = self._merge(spans)
+        best = answers[0] if answers and answers[0].score >= threshold else None
+        timings = {"retrieve": (retrieved - started) * 1000, "read": (done - retrieved) * 1000, "total": (done - started) * 1000}
+        return Result(question, best, answers, passages, {k: round(v, 2) for k, v in timings.items()})
+
+    def _merge(self, spans: list[Answer]) -> list[Answer]:
+        """One answer per normalized text, keeping the best-scored span and every citation."""
+        merged: dict[str, Answer] = {}
+        for span in spans:  # best first
+            key = normalize_answer(span.text) or span.text
+            if key not in merged:
+                merged[key] = span
+            merged[key].citations.append(self.citation(span))
+        return list(merged.values())
+
+    def citation(self, span: Answer) -> dict[str, Any]:
+        article = self.index.articles[span.article_id]
+        return {
+            "article_id": article.id, "title": article.title, "date": article.date, "source": article.source,
+            "url": article.url, "start": span.start, "end": span.end, "score": round(span.score, 4),
+        }
+
+    def to_dict(self, result: Result) -> dict[str, Any]:
+        """The JSON shape shared by the API and ``qa ask --json``."""
+        return {
+            "question": result.question,
+            "answer": self._answer_dict(result.answer) if result.answer else None,
+            "answers": [self._answer_dict(a) for a in result.answers],
+            "passages": [self._passage_dict(p) for p in result.passages],
+            "timings_ms": result.timings_ms,
+        }
+
+    def _answer_dict(self, answer: Answer) -> dict[str, Any]:
+        article = self.index.articles[answer.article_id]
+        return {
+            "text": answer.text, "score": round(answer.score, 4), "article_id": article.id, "title": article.title,
+            "date": article.date, "source": article.source, "start": answer.start, "end": answer.end,
+            "context": answer.context, "context_start": answer.start - answer.passage_start,
+            "citations": answer.citations,
+        }
+
+    def _passage_dict(self, passage: Passage) -> dict[str, Any]:
+        article = self.index.articles[passage.chunk.article_id]
+        return {
+            "rank": passage.rank, "score": round(passage.score, 6), "article_id": article.id, "title": article.title,
+            "date": article.date, "start": passage.chunk.start, "end": passage.chunk.end, "text": passage.text,
+            "retrievers": passage.sources,
+        }

@@ -1,0 +1,107 @@
+"""The JSON API and the page's HTML, over HTTP against a real ``qa serve``."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from servers import Server
+
+
+def test_health(server: Server) -> None:
+    body = requests.get(f"{server.url}/api/health", timeout=10).json()
+    assert body["status"] == "ok" and body["articles"] == 3 and body["chunks"] >= 3
+    assert set(body["models"]) == {"dense", "reader"}
+
+
+def test_ask_post_contract_and_citation(server: Server) -> None:
+    response = requests.post(f"{server.url}/api/ask", json={"question": "Who directed When the Stars Gossip?", "top_k": 3}, timeout=60)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"question", "answer", "answers", "passages", "timings_ms"}
+    answer = body["answer"]
+    assert {"text", "score", "article_id", "title", "date", "start", "end", "context"} <= set(answer)
+    assert answer["text"] == "Park Shin Woo"
+    article = requests.get(f"{server.url}/api/articles/{answer['article_id']}", timeout=10).json()
+    assert article["text"][answer["start"] : answer["end"]] == answer["text"]
+    assert article["date"] == answer["date"] == "2025-02-01"
+    assert 1 <= len(body["passages"]) <= 3
+    passage = body["passages"][0]
+    assert {"rank", "score", "article_id", "title", "date", "start", "end", "text"} <= set(passage)
+    assert set(body["timings_ms"]) == {"retrieve", "read", "total"}
+
+
+def test_ask_get_and_no_answer(server: Server) -> None:
+    body = requests.get(f"{server.url}/api/ask", params={"q": "What is the capital of Australia?", "top_k": "2"}, timeout=60).json()
+    assert body["answer"] is None and len(body["passages"]) <= 2
+
+
+def test_articles_listing(server: Server) -> None:
+    articles = requests.get(f"{server.url}/api/articles", timeout=10).json()["articles"]
+    assert {"000_f0a75daec6ee78f1", "002_bd9c41ece31b38c8", "evil"} == {a["id"] for a in articles}
+
+
+BAD_REQUESTS = [
+    ("missing question", dict(json={}), 400),
+    ("empty question", dict(json={"question": "   "}), 400),
+    ("non-string question", dict(json={"question": 42}), 400),
+    ("null question", dict(json={"question": None}), 400),
+    ("too long", dict(json={"question": "why " * 300}), 400),
+    ("top_k zero", dict(json={"question": "Who?", "top_k": 0}), 400),
+    ("top_k too big", dict(json={"question": "Who?", "top_k": 21}), 400),
+    ("top_k string", dict(json={"question": "Who?", "top_k": "many"}), 400),
+    ("top_k bool", dict(json={"question": "Who?", "top_k": True}), 400),
+    ("top_k float", dict(json={"question": "Who?", "top_k": 2.5}), 400),
+    ("malformed JSON", dict(data="{not json", headers={"Content-Type": "application/json"}), 400),
+    ("JSON array", dict(json=["Who?"]), 400),
+    ("wrong content type", dict(data="question=Who", headers={"Content-Type": "text/plain"}), 400),
+    ("body over 64 KB", dict(json={"question": "x", "pad": "y" * 70_000}), 413),
+]
+
+
+@pytest.mark.parametrize(("case", "kwargs", "status"), BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
+def test_bad_post_requests(server: Server, case: str, kwargs: dict, status: int) -> None:
+    response = requests.post(f"{server.url}/api/ask", timeout=30, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert isinstance(response.json()["error"], str) and response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/api/ask", 400), ("/api/ask?q=", 400), ("/api/ask?q=Who&top_k=-1", 400), ("/api/nowhere", 404), ("/api/articles/unknown", 404)],
+)
+def test_bad_get_requests(server: Server, path: str, status: int) -> None:
+    response = requests.get(server.url + path, timeout=30)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_wrong_method(server: Server) -> None:
+    response = requests.delete(f"{server.url}/api/ask", timeout=10)
+    assert response.status_code == 405 and "error" in response.json()
+
+
+def test_page_escapes_article_text(server: Server) -> None:
+    html = requests.get(f"{server.url}/articles/evil", timeout=10).text
+    assert "<script>window.__pwned" not in html and "&lt;script&gt;window.__pwned" in html
+    assert "<script>alert('title')" not in html
+    page = requests.get(server.url, params={"q": "Who is the column's editor?"}, timeout=60).text
+    assert "<script>window.__pwned" not in page
+
+
+def test_page_bad_input_is_a_400_page(server: Server) -> None:
+    response = requests.get(server.url, params={"q": "x" * 1500}, timeout=10)
+    assert response.status_code == 400 and "longer than 1000" in response.text
+    assert requests.get(f"{server.url}/articles/unknown", timeout=10).status_code == 404
+
+
+def test_concurrent_requests(server: Server) -> None:
+    questions = ["Who directed When the Stars Gossip?", "Which BTS member voiced the main theme of the OST?"] * 8
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda q: requests.post(f"{server.url}/api/ask", json={"question": q}, timeout=120), questions))
+    assert all(r.status_code == 200 for r in responses)
+    answers = {(r.json()["question"], (r.json()["answer"] or {}).get("text")) for r in responses}
+    assert len(answers) == 2  # every copy of a question got the same answer

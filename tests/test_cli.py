@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BUNDLED_CORPUS, write
+
+from qa.cli import main
+
+
+@pytest.fixture()
+def index_args(bundled_settings) -> list[str]:
+    return ["--corpus", str(BUNDLED_CORPUS), "--index", str(bundled_settings.index_dir)]
+
+
+def test_index_then_up_to_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "c"
+    write(corpus / "a.txt", "title: A\n\nThe harbour crane lifted a red container.")
+    write(corpus / "bad.json", "{broken")
+    args = ["index", "--corpus", str(corpus), "--index", str(tmp_path / "i")]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert "indexed 1 articles as 1 chunks" in out.out and "1 files skipped" in out.out
+    assert "bad.json" in out.err and "malformed JSON" in out.err
+    assert main(args) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_search_json(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "Who wrote the script?", "--top-k", "2", "--json", *index_args]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert len(body["passages"]) == 2
+    first = body["passages"][0]
+    assert {"title", "date", "start", "end", "text", "retrievers"} <= set(first)
+    assert "Seo Sook Hyang" in first["text"]
+
+
+def test_ask_json_and_text(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Who directed When the Stars Gossip?", "--json", *index_args]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["answer"]["text"] == "Park Shin Woo"
+    assert main(["ask", "Who directed When the Stars Gossip?", *index_args]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Park Shin Woo") and "[Park Shin Woo]" in out and "2025-02-01" in out
+    assert main(["ask", "What is the capital of Australia?", *index_args]) == 0
+    assert capsys.readouterr().out.startswith("No answer")
+
+
+def test_eval_retriever_json(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    assert main(["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--mode", "retriever", "--json", str(out), *index_args]) == 0
+    body = json.loads(out.read_text())
+    assert {"n", "recall_at_k", "mrr", "latency_ms_p50", "latency_ms_p95"} <= set(body)
+    assert set(body["recall_at_k"]) == {"1", "5", "20"}
+    assert body["recall_at_k"]["20"] == 100.0  # 8 chunks in all: every answer is somewhere in the top 20
+    assert "recall_at_k@5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["search", "x", "--corpus", "/no/such/folder"], "corpus not found"),
+        (["eval", "/no/such/file.jsonl"], "no such file"),
+        (["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--mode", "reader"], "reader mode needs"),
+        (["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--articles", "x-y"], "bad article range"),
+    ],
+)
+def test_errors_exit_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_question_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "q.jsonl", '{"question": "ok?", "answers": []}\n{oops\n')
+    assert main(["eval", str(path), "--mode", "retriever"]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_console_script_usage_errors() -> None:
+    for argv in (["search", "x", "--top-k", "0"], ["frobnicate"], []):
+        result = subprocess.run([sys.executable, "-m", "qa.cli", *argv], capture_output=True, text=True)
+        assert result.returncode == 2 and "Traceback" not in result.stderr and "usage:" in result.stderr

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+from conftest import BUNDLED_CORPUS
+
+from qa.evaluate import evaluate_end_to_end, evaluate_reader, evaluate_retriever, format_table
+from qa.pipeline import Pipeline
+from qa.questions import Question, load_questions
+
+
+def test_end_to_end_on_the_bundled_question_set(bundled_pipeline: Pipeline) -> None:
+    questions = load_questions(BUNDLED_CORPUS / "questions.jsonl")
+    result = evaluate_end_to_end(questions, bundled_pipeline.ask)
+    summary = result.summary
+    assert summary["n"] == len(questions) == len(result.records)
+    assert {"exact_match", "f1", "recall_at_k", "mrr", "no_answer_accuracy", "latency_ms_p50", "latency_ms_p95"} <= set(summary)
+    # Accuracy as the metrics define it, recomputed from the per-question records.
+    assert summary["exact_match"] == pytest.approx(100 * sum(r["em"] for r in result.records) / len(questions), abs=0.01)
+    assert summary["exact_match"] >= 75 and summary["no_answer_accuracy"] >= 75
+    assert "exact_match" in format_table(summary)
+
+
+def test_retriever_metrics_by_hand(bundled_pipeline: Pipeline) -> None:
+    questions = [Question("a", "Who directed the series?", ("Park Shin Woo",)), Question("b", "Nothing?", ())]
+    result = evaluate_retriever(questions, lambda q, k: bundled_pipeline.retrieve(q, k), 20)
+    rank = result.records[0]["hit_rank"]
+    assert result.summary["n"] == 2
+    assert result.summary["mrr"] == pytest.approx(100 / rank, abs=0.01)
+    assert result.summary["recall_at_k"]["20"] == 100.0
+
+
+def test_reader_mode_uses_the_gold_paragraph(bundled_pipeline: Pipeline) -> None:
+    context = "The festival was founded in 1967 by the poet Ana Lind in the town of Visby."
+    questions = [Question("1", "Who founded the festival?", ("Ana Lind", "the poet Ana Lind"), context=context),
+                 Question("2", "When was the festival founded?", ("1967",), context=context)]
+    result = evaluate_reader(questions, lambda q, text: bundled_pipeline.reader.read_text(q, text, top_n=1))
+    assert result.summary["exact_match"] == 100.0 and result.summary["f1"] == 100.0

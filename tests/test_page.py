@@ -1,0 +1,58 @@
+"""The web page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Iterator
+
+import pytest
+
+from servers import Server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+        page = context.new_page()
+        page.dialogs = []  # type: ignore[attr-defined]
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def test_ask_see_highlight_and_follow_citation(server: Server, page) -> None:
+    page.goto(server.url)
+    page.fill("input[name=q]", "Which BTS member voiced the main theme of the OST?")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#answer-text")
+    assert page.inner_text("#answer-text") == "Jin"
+    assert page.inner_text("blockquote.supporting mark") == "Jin"
+    assert "confidence" in page.inner_text("#result")
+    assert page.locator("ol.passages li").count() >= 1
+    page.click("a.citation")
+    page.wait_for_selector("mark#answer")
+    assert page.inner_text("mark#answer") == "Jin"
+    assert "2025-01-22" in page.inner_text("article")
+    assert page.evaluate("document.getElementById('answer').getBoundingClientRect().top") < 844  # scrolled into view
+    no_overflow = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert no_overflow  # readable on a phone without sideways scrolling
+
+
+def test_unanswerable_question_says_so(server: Server, page) -> None:
+    page.goto(server.url + "/?q=" + "How many episodes does When the Stars Gossip have?".replace(" ", "+"))
+    assert "do not say" in page.inner_text("#no-answer")
+
+
+def test_script_in_article_is_shown_as_text(server: Server, page) -> None:
+    page.goto(server.url + "/articles/evil")
+    assert "<script>window.__pwned = 1; alert('xss')</script>" in page.inner_text("article")
+    assert page.evaluate("window.__pwned === undefined")
+    assert page.dialogs == []

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from qa.pipeline import Pipeline
+
+
+def test_answer_cites_article_date_and_exact_offsets(bundled_pipeline: Pipeline) -> None:
+    result = bundled_pipeline.ask("Who wrote the script for When the Stars Gossip?")
+    assert result.answer is not None and result.answer.text == "Seo Sook Hyang"
+    article = bundled_pipeline.index.articles[result.answer.article_id]
+    assert article.text[result.answer.start : result.answer.end] == "Seo Sook Hyang"
+    citation = result.answer.citations[0]
+    assert citation["date"] == "2025-02-01" and citation["title"] == article.title
+    assert set(result.timings_ms) == {"retrieve", "read", "total"}
+
+
+def test_same_answer_from_several_places_is_merged(bundled_pipeline: Pipeline) -> None:
+    result = bundled_pipeline.ask("Which streaming service shows When the Stars Gossip?", top_k=8)
+    texts = [a.text.lower() for a in result.answers]
+    assert texts.count("netflix") == 1
+    netflix = next(a for a in result.answers if a.text.lower() == "netflix")
+    places = {(c["article_id"], c["start"]) for c in netflix.citations}
+    assert len(places) == len(netflix.citations) >= 2  # "Netflix" appears in both articles
+    assert netflix.score == max(c["score"] for c in netflix.citations)
+
+
+def test_no_answer_below_threshold(bundled_pipeline: Pipeline) -> None:
+    result = bundled_pipeline.ask("What is the capital of Australia?")
+    assert result.answer is None
+    forced = bundled_pipeline.ask("What is the capital of Australia?", threshold=0.0)
+    assert forced.answer is not None and forced.answer.text == forced.answers[0].text
+
+
+def test_to_dict_is_the_api_shape(bundled_pipeline: Pipeline) -> None:
+    data = bundled_pipeline.to_dict(bundled_pipeline.ask("Who directed When the Stars Gossip?", top_k=2))
+    assert data["answer"]["text"] == "Park Shin Woo"
+    context, offset = data["answer"]["context"], data["answer"]["start"] - data["answer"]["context_start"]
+    assert context[offset : offset + len("Park Shin Woo")] == "Park Shin Woo"
+    assert len(data["passages"]) == 2

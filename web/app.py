@@ -1,0 +1,154 @@
+"""Flask app: a question page, article pages with the answer highlighted, and a JSON API.
+
+Bad input always gets a 4xx with a JSON ``{"error": ...}`` on ``/api/*`` (and a readable page
+elsewhere); article text is only ever rendered through Jinja's autoescaping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from qa.pipeline import Pipeline
+
+MAX_QUESTION_CHARS = 1000
+MAX_TOP_K = 20
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def validate_question(value: Any) -> str:
+    if value is None:
+        raise BadRequest("missing 'question'")
+    if not isinstance(value, str):
+        raise BadRequest("'question' must be a string")
+    question = value.strip()
+    if not question:
+        raise BadRequest("'question' is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadRequest(f"'question' is longer than {MAX_QUESTION_CHARS} characters")
+    return question
+
+
+def validate_top_k(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}") from None
+    if not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
+        raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}")
+    return value
+
+
+def create_app(pipeline: Pipeline) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False
+    app.jinja_env.filters["safe_url"] = lambda url: url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+    @app.context_processor
+    def article_count() -> dict[str, int]:
+        return {"article_count": len(pipeline.index.articles)}
+
+    @app.errorhandler(BadRequest)
+    def bad_request(error: BadRequest) -> tuple[Response, int] | tuple[str, int]:
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.message), error.status
+        return render_template("index.html", error=error.message, question=request.args.get("q", "")), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Any, int]:
+        status = error.code or 500
+        message = {413: f"request body is larger than {MAX_BODY_BYTES // 1024} KB"}.get(status, error.description)
+        if request.path.startswith("/api/"):
+            return jsonify(error=message), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.get("/")
+    def index() -> str:
+        raw = request.args.get("q")
+        if raw is None or not raw.strip():
+            return render_template("index.html", question="")
+        question = validate_question(raw)
+        top_k = validate_top_k(request.args.get("top_k"))
+        result = pipeline.to_dict(pipeline.ask(question, top_k))
+        return render_template("index.html", question=question, result=result)
+
+    @app.get("/articles/<article_id>")
+    def article_page(article_id: str) -> str:
+        article = _article_or_404(article_id)
+        start, end = _highlight(request.args.get("start"), request.args.get("end"), len(article.text))
+        return render_template("article.html", article=article, start=start, end=end)
+
+    @app.route("/api/ask", methods=["GET", "POST"])
+    def api_ask() -> Response:
+        if request.method == "POST":
+            if not request.is_json:
+                raise BadRequest("expected a JSON body with Content-Type: application/json")
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                raise BadRequest("malformed JSON: expected an object like {\"question\": \"...\"}")
+            question, top_k = validate_question(body.get("question")), validate_top_k(body.get("top_k"))
+        else:
+            question, top_k = validate_question(request.args.get("q")), validate_top_k(request.args.get("top_k"))
+        return jsonify(pipeline.to_dict(pipeline.ask(question, top_k)))
+
+    @app.get("/api/health")
+    def health() -> Response:
+        return jsonify(
+            status="ok",
+            articles=len(pipeline.index.articles),
+            chunks=len(pipeline.index.chunks),
+            models={"dense": pipeline.settings.dense_model, "reader": pipeline.settings.reader_model},
+            no_answer_threshold=pipeline.settings.no_answer_threshold,
+            index_built_at=pipeline.index.manifest.get("built_at"),
+        )
+
+    @app.get("/api/articles")
+    def api_articles() -> Response:
+        return jsonify(articles=[
+            {"id": a.id, "title": a.title, "date": a.date, "source": a.source, "url": a.url, "chars": len(a.text)}
+            for a in pipeline.index.articles.values()
+        ])
+
+    @app.get("/api/articles/<article_id>")
+    def api_article(article_id: str) -> Response:
+        return jsonify(_article_or_404(article_id).to_dict())
+
+    def _article_or_404(article_id: str) -> Any:
+        article = pipeline.index.articles.get(article_id)
+        if article is None:
+            raise BadRequest(f"no article with id {article_id!r}", status=404)
+        return article
+
+    return app
+
+
+def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | None, int | None]:
+    """Offsets from the URL, ignored unless they make a span inside the article."""
+    try:
+        first, last = int(start or ""), int(end or "")
+    except ValueError:
+        return None, None
+    return (first, last) if 0 <= first < last <= length else (None, None)
+
+
+def serve(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
+    """Serve with waitress, a production WSGI server; models are loaded before the first request."""
+    from waitress import serve as waitress_serve
+
+    pipeline.warm_up()
+    print(f"serving {len(pipeline.index.articles)} articles on http://{host}:{port}/", flush=True)
+    waitress_serve(create_app(pipeline), host=host, port=port, threads=threads, ident="qa")
