@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from qa.config import Settings
+from qa.config import Settings, env_overrides
 
 EXIT_USAGE = 2
 
@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--threshold", type=float, help="no-answer threshold for this run")
     evaluate.add_argument("--limit", type=_positive, help="evaluate only the first N questions")
     evaluate.add_argument("--json", dest="json_out", type=Path, help="write metrics and per-question results here")
+    evaluate.add_argument("--report", type=Path, help="write a self-contained HTML report here")
+    evaluate.add_argument("--calibrate", action="store_true", help="pick the no-answer threshold that maximizes F1 and save it with the index")
+
+    diff = commands.add_parser("eval-diff", help="compare two `qa eval --json` outputs")
+    diff.add_argument("before", type=Path)
+    diff.add_argument("after", type=Path)
+    diff.add_argument("-v", "--verbose", action="store_true")
     return parser
 
 
@@ -85,8 +92,14 @@ def _positive(value: str) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    """Defaults < a threshold calibrated for this index < QA_* variables < flags."""
+    from qa.calibration import saved_settings
+
     fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader_model", "fusion", "dense_weight", "threads")
-    return Settings.from_env().replace(**{name: getattr(args, name, None) for name in fields})
+    flags = {name: getattr(args, name, None) for name in fields}
+    environment = env_overrides()
+    index_dir = flags["index_dir"] or environment.get("index_dir") or Settings().index_dir
+    return Settings().replace(**saved_settings(Path(index_dir))).replace(**environment).replace(**flags)
 
 
 def _pipeline(args: argparse.Namespace, settings: Settings):
@@ -164,6 +177,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa.questions import load_questions, parse_article_range
 
     questions = load_questions(args.questions, parse_article_range(args.articles))[: args.limit]
+    if args.calibrate and args.mode != "end-to-end":
+        raise UsageError("--calibrate needs --mode end-to-end")
+    if args.threshold is not None:
+        settings = settings.replace(no_answer_threshold=args.threshold)
     if args.mode == "reader":
         from qa.reader import Reader
 
@@ -174,17 +191,62 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if args.mode == "retriever":
             result = evaluate.evaluate_retriever(questions, lambda q, k: pipeline.retrieve(q, k), args.top_k or 20)
         else:
-            result = evaluate.evaluate_end_to_end(questions, lambda q: pipeline.ask(q, args.top_k, args.threshold))
+            result = evaluate.evaluate_end_to_end(questions, lambda q: pipeline.ask(q, args.top_k))
+    result.summary["settings"] = _run_settings(settings, args)
     print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
     print(evaluate.format_table(result.summary))
+    if args.calibrate:
+        from qa.calibration import best_point, replay, save_threshold
+
+        best, current = best_point(result.records), replay(result.records, settings.no_answer_threshold)
+        path = save_threshold(settings.index_dir, best, str(args.questions))
+        print(f"calibrated no-answer threshold {best.threshold:.4f}: F1 {best.f1:.2f}, EM {best.exact_match:.2f}, "
+              f"{best.answered}/{len(result.records)} answered (was F1 {current.f1:.2f} at {settings.no_answer_threshold:.4f}); saved to {path}")
     if args.json_out:
         args.json_out.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.json_out}")
+    if args.report:
+        from qa.report import write_report
+
+        write_report(args.report, result, result.summary["settings"], str(args.questions))
+        print(f"wrote {args.report}")
+    return 0
+
+
+def _run_settings(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "mode": args.mode, "dense_model": settings.dense_model, "reader_model": settings.reader_model,
+        "fusion": settings.fusion, "top_k": args.top_k or settings.top_k, "chunk_words": settings.chunk_words,
+        "chunk_overlap_words": settings.chunk_overlap_words, "no_answer_threshold": settings.no_answer_threshold,
+        "max_seq_len": settings.max_seq_len, "doc_stride": settings.doc_stride,
+    }
+
+
+def cmd_eval_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.evaluate import compare_runs
+
+    runs = []
+    for path in (args.before, args.after):
+        try:
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: not JSON ({exc})") from None
+    metrics, worse, better = compare_runs(*runs)
+    width = max((len(name) for name, _, _ in metrics), default=6)
+    print(f"{'metric':<{width}}  {'A':>9}  {'B':>9}  {'B - A':>9}")
+    for name, a, b in metrics:
+        print(f"{name:<{width}}  {a:>9.2f}  {b:>9.2f}  {b - a:>+9.2f}")
+    for title, flipped in (("right -> wrong", worse), ("wrong -> right", better)):
+        print(f"\n{title}: {len(flipped)}")
+        for row in flipped:
+            print(f"  {row['id']}: {row['question']}  gold {row['answers']}  {row['before']!r} -> {row['after']!r}")
     return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-    "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval,
+    "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "eval-diff": cmd_eval_diff,
 }
 
 
@@ -208,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
     try:
-        if args.corpus is not None and not args.corpus.exists():
+        if getattr(args, "corpus", None) is not None and not args.corpus.exists():
             raise UsageError(f"corpus not found: {args.corpus}")
         return COMMANDS[args.command](args, settings_from(args))
     except (UsageError, ValueError, FileNotFoundError, IndexProblem, ArticleError, QuestionFileError) as exc:

@@ -55,10 +55,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        environ = os.environ if environ is None else environ
-        names = {f.name for f in dataclasses.fields(cls)}
-        overrides = {n: environ[f"QA_{n.upper()}"] for n in names if f"QA_{n.upper()}" in environ}
-        return cls().replace(**overrides)
+        return cls().replace(**env_overrides(environ))
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``QA_<FIELD>`` variables, by field name."""
+    environ = os.environ if environ is None else environ
+    names = [f.name for f in dataclasses.fields(Settings)]
+    return {n: environ[f"QA_{n.upper()}"] for n in names if f"QA_{n.upper()}" in environ}
 
 
 _TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}

@@ -126,9 +126,48 @@ def evaluate_end_to_end(questions: Sequence[Question], ask: Callable[[str], Any]
 def format_table(summary: dict[str, Any]) -> str:
     rows = []
     for key, value in summary.items():
+        if key == "settings":
+            continue
         if isinstance(value, dict):
             rows += [(f"{key}@{k}" if key == "recall_at_k" else f"{key}.{k}", v) for k, v in value.items()]
         elif value is not None and not isinstance(value, (list, str)):
             rows.append((key, value))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v:>9}" for k, v in rows)
+
+
+def _flatten(summary: dict[str, Any]) -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for key, value in summary.items():
+        if key == "settings":
+            continue
+        if isinstance(value, dict):
+            flat.update({f"{key}@{k}": v for k, v in value.items() if isinstance(v, (int, float))})
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[key] = value
+    return flat
+
+
+def _right(record: dict[str, Any]) -> bool:
+    return record["em"] == 1 if "em" in record else bool(record.get("hit_rank") and record["hit_rank"] <= 5)
+
+
+def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[tuple[str, float, float]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Metric (name, A, B) rows and the questions that went right -> wrong and wrong -> right.
+
+    Questions are matched by id; "right" is EM = 1, or a hit in the top 5 for retriever runs.
+    """
+    for name, run in (("A", a), ("B", b)):
+        if not isinstance(run, dict) or not isinstance(run.get("questions"), list):
+            raise ValueError(f"run {name} is not a `qa eval --json` output (no 'questions' list)")
+    flat_a, flat_b = _flatten(a), _flatten(b)
+    metrics = [(k, flat_a[k], flat_b[k]) for k in flat_a if k in flat_b]
+    by_id = {r["id"]: r for r in a["questions"]}
+    worse, better = [], []
+    for r in b["questions"]:
+        old = by_id.get(r["id"])
+        if old is None or _right(old) == _right(r):
+            continue
+        (worse if _right(old) else better).append({"id": r["id"], "question": r["question"], "answers": r["answers"],
+                                                   "before": old.get("prediction"), "after": r.get("prediction")})
+    return metrics, worse, better

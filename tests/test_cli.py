@@ -84,3 +84,33 @@ def test_console_script_usage_errors() -> None:
     for argv in (["search", "x", "--top-k", "0"], ["frobnicate"], []):
         result = subprocess.run([sys.executable, "-m", "qa.cli", *argv], capture_output=True, text=True)
         assert result.returncode == 2 and "Traceback" not in result.stderr and "usage:" in result.stderr
+
+
+def test_calibrate_saves_threshold_used_by_ask(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = tmp_path / "index"
+    args = ["--corpus", str(BUNDLED_CORPUS), "--index", str(index)]
+    assert main(["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--calibrate", "--limit", "12", *args]) == 0
+    out = capsys.readouterr().out
+    assert "calibrated no-answer threshold" in out
+    saved = json.loads((index / "calibration.json").read_text())["no_answer_threshold"]
+    from qa.cli import build_parser, settings_from
+
+    assert settings_from(build_parser().parse_args(["ask", "q", *args])).no_answer_threshold == saved
+    overridden = settings_from(build_parser().parse_args(["ask", "q", *args, "--threads", "1"]))
+    assert overridden.threads == 1
+
+
+def test_eval_diff_and_report(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = str(BUNDLED_CORPUS / "questions.jsonl")
+    a, b, report = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "r.html"
+    assert main(["eval", questions, "--threshold", "0.0", "--json", str(a), *index_args]) == 0
+    assert main(["eval", questions, "--threshold", "0.99", "--json", str(b), "--report", str(report), *index_args]) == 0
+    assert report.stat().st_size > 1000
+    capsys.readouterr()
+    assert main(["eval-diff", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    answered_at_zero = json.loads(a.read_text())["questions"]
+    flipped_to_right = sum(1 for r in answered_at_zero if not r["answers"] and r["prediction"] is not None and r["score"] < 0.99)
+    assert f"wrong -> right: {flipped_to_right}" in out  # unanswerable questions now refused
+    assert "exact_match" in out and "no_answer_accuracy" in out
+    assert main(["eval-diff", str(a), str(tmp_path / "missing.json")]) == 2

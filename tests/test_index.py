@@ -60,7 +60,6 @@ def test_corrupt_or_truncated_file_is_named(small: tuple[Settings, Path], embedd
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
     with pytest.raises(IndexCorrupt, match=victim):
         load_index(settings.index_dir)
-    assert victim in staleness(settings.index_dir, settings, corpus)
     assert len(ensure_index(settings, corpus, embedder).chunks) == 2  # rebuilt
 
 

@@ -1,0 +1,58 @@
+"""The HTML report, rendered in headless Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import BUNDLED_CORPUS
+from test_page import CHROMIUM, CHROMIUM_ARGS
+
+from qa.evaluate import evaluate_end_to_end
+from qa.pipeline import Pipeline
+from qa.questions import load_questions
+from qa.report import outcome, question_word, write_report
+
+
+def test_question_words_and_outcomes() -> None:
+    assert question_word("In what year did it open?") == "what"
+    assert question_word("Name the director.") == "other"
+    assert outcome({"answers": [], "prediction": None, "em": 1.0, "f1": 1.0}) == "correct no-answer"
+    assert outcome({"answers": ["a"], "prediction": None, "em": 0.0, "f1": 0.0, "hit_rank": 2}) == "wrongly said no answer"
+    assert outcome({"answers": ["a"], "prediction": "b", "em": 0.0, "f1": 0.0, "hit_rank": None}) == "retrieval miss"
+
+
+def test_report_renders_in_chromium_without_errors(bundled_pipeline: Pipeline, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    questions = load_questions(BUNDLED_CORPUS / "questions.jsonl")
+    result = evaluate_end_to_end(questions, bundled_pipeline.ask)
+    path = tmp_path / "report.html"
+    write_report(path, result, {"reader_model": "shipped"}, "questions.jsonl")
+    html = path.read_text(encoding="utf-8")
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html  # self-contained
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        assert errors == []
+        assert page.locator("#questions tbody tr").count() == len(questions)
+        assert page.locator("#plots svg").count() == 4
+        # The headline numbers and the failure breakdown are visible without scrolling.
+        for selector in ("#summary", "#outcomes"):
+            assert page.evaluate(f"document.querySelector('{selector}').getBoundingClientRect().bottom") <= 900
+        assert f"{result.summary['exact_match']:.1f}%" in page.inner_text("#summary")
+        page.select_option("#outcome", "correct no-answer")
+        visible = page.locator("#questions tbody tr:visible").count()
+        assert visible == sum(1 for r in result.records if not r["answers"] and r["prediction"] is None)
+        page.select_option("#outcome", "")
+        page.fill("#filter", "Seungkwan")
+        assert 0 < page.locator("#questions tbody tr:visible").count() < len(questions)
+        page.fill("#filter", "")
+        page.click("#questions th:nth-child(6)")  # sort by F1, ascending
+        first_f1 = page.locator("#questions tbody tr").first.locator("td").nth(5).inner_text()
+        assert float(first_f1) == min(r["f1"] for r in result.records)
+        browser.close()
