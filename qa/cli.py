@@ -130,11 +130,14 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.pipeline import check_question
+
+    question = check_question(args.question)
     pipeline = _pipeline(args, settings)
-    passages = pipeline.retrieve(args.question, args.top_k, args.mode)
+    passages = pipeline.retrieve(question, args.top_k, args.mode)
     rows = [pipeline._passage_dict(p) for p in passages]
     if args.json:
-        print(json.dumps({"question": args.question, "passages": rows}, ensure_ascii=False, indent=2))
+        print(json.dumps({"question": question, "passages": rows}, ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print("no passages found")
@@ -145,8 +148,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.pipeline import check_question
+
+    question = check_question(args.question)
     pipeline = _pipeline(args, settings)
-    result = pipeline.ask(args.question, args.top_k, args.threshold)
+    result = pipeline.ask(question, args.top_k, args.threshold)
     data = pipeline.to_dict(result)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))

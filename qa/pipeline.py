@@ -17,6 +17,27 @@ from qa.retriever import HybridRetriever
 from qa.schema import Answer, Passage
 
 
+MAX_QUESTION_CHARS = 1000
+
+
+class BadQuestion(ValueError):
+    """A question the service refuses; the message is meant for the user."""
+
+
+def check_question(value: object) -> str:
+    """The question, stripped, or BadQuestion saying what is wrong with it."""
+    if value is None:
+        raise BadQuestion("missing 'question'")
+    if not isinstance(value, str):
+        raise BadQuestion("'question' must be a string")
+    question = value.strip()
+    if not question:
+        raise BadQuestion("'question' is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"'question' is longer than {MAX_QUESTION_CHARS} characters")
+    return question
+
+
 @dataclass
 class Result:
     question: str

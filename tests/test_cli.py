@@ -63,6 +63,8 @@ def test_eval_retriever_json(index_args: list[str], tmp_path: Path, capsys: pyte
     ("argv", "message"),
     [
         (["search", "x", "--corpus", "/no/such/folder"], "corpus not found"),
+        (["ask", "   "], "'question' is empty"),
+        (["search", "why " * 300], "longer than 1000"),
         (["eval", "/no/such/file.jsonl"], "no such file"),
         (["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--mode", "reader"], "reader mode needs"),
         (["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--articles", "x-y"], "bad article range"),

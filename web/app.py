@@ -11,9 +11,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from qa.pipeline import Pipeline
+from qa.pipeline import BadQuestion, Pipeline, check_question
 
-MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
 
@@ -25,16 +24,10 @@ class BadRequest(Exception):
 
 
 def validate_question(value: Any) -> str:
-    if value is None:
-        raise BadRequest("missing 'question'")
-    if not isinstance(value, str):
-        raise BadRequest("'question' must be a string")
-    question = value.strip()
-    if not question:
-        raise BadRequest("'question' is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise BadRequest(f"'question' is longer than {MAX_QUESTION_CHARS} characters")
-    return question
+    try:
+        return check_question(value)
+    except BadQuestion as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def validate_top_k(value: Any) -> int | None:
