@@ -26,7 +26,7 @@ INDEX_FIELDS = ("chunk_words", "chunk_overlap_words", "dense_model")
 class Settings:
     corpus: Path = PROJECT_DIR / "corpus"
     index_dir: Path = PROJECT_DIR / "index"
-    # Chunking, in words: about 200 word pieces, so one chunk fits one reader window.
+    # Chunking, in words: about 200 word pieces, so one chunk fits one reader window (384).
     chunk_words: int = 140
     chunk_overlap_words: int = 40
     dense_model: str = DEFAULT_DENSE_MODEL
@@ -39,8 +39,8 @@ class Settings:
     dense_weight: float = 0.5
     # Reader
     reader_model: str = str(SHIPPED_READER)
-    max_seq_len: int = 256
-    doc_stride: int = 96
+    max_seq_len: int = 384
+    doc_stride: int = 128
     max_answer_tokens: int = 30
     reader_batch_size: int = 16
     no_answer_threshold: float = 0.25

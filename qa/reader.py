@@ -19,6 +19,8 @@ from qa.config import Settings
 from qa.schema import Answer, Chunk, Passage
 
 _CANDIDATES_PER_WINDOW = 20
+# Quote marks and separators a span may catch at its edges: "‘Happy’" should read "Happy".
+_EDGE_CHARACTERS = "\"'‘’“”«»,;: \n"
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class Reader:
             passage = passages[window.passage_index]
             for start, end, score in self._spans(window, start_logits, end_logits):
                 chunk = passage.chunk
+                start, end = _trim(chunk.text, start, end)
+                if end <= start:
+                    continue
                 key = (chunk.article_id, chunk.start + start, chunk.start + end)
                 if key not in best or best[key].score < score:
                     best[key] = Answer(
@@ -180,3 +185,11 @@ def _top_positions(log_probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     masked = np.where(allowed, log_probs, -np.inf)
     k = min(_CANDIDATES_PER_WINDOW, int(allowed.sum()))
     return np.argpartition(-masked, k - 1)[:k]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE_CHARACTERS:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_CHARACTERS:
+        end -= 1
+    return start, end

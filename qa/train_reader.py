@@ -265,7 +265,8 @@ def train(args: argparse.Namespace) -> None:
     total_steps = args.max_steps or steps_per_epoch * args.epochs
     log.info("%d examples, %d features, %d steps/epoch, %d steps", len(train_examples), len(features), steps_per_epoch, total_steps)
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = int(total_steps * args.warmup)

@@ -39,12 +39,12 @@ def test_search_json(index_args: list[str], capsys: pytest.CaptureFixture[str]) 
 
 
 def test_ask_json_and_text(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ask", "Who directed When the Stars Gossip?", "--json", *index_args]) == 0
+    assert main(["ask", "Which actress plays Commander Eve Kim?", "--json", *index_args]) == 0
     body = json.loads(capsys.readouterr().out)
-    assert body["answer"]["text"] == "Park Shin Woo"
-    assert main(["ask", "Who directed When the Stars Gossip?", *index_args]) == 0
+    assert body["answer"]["text"] == "Gong Hyo Jin"
+    assert main(["ask", "Which actress plays Commander Eve Kim?", *index_args]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Park Shin Woo") and "[Park Shin Woo]" in out and "2025-02-01" in out
+    assert out.startswith("Gong Hyo Jin") and "[Gong Hyo Jin]" in out and body["answer"]["date"] in out
     assert main(["ask", "What is the capital of Australia?", *index_args]) == 0
     assert capsys.readouterr().out.startswith("No answer")
 

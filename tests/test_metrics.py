@@ -11,6 +11,12 @@ def test_normalization_matches_the_squad_script() -> None:
     assert normalize_answer("Theatre") == "theatre"  # "the" only as a word
 
 
+def test_unicode_quotes_count_as_punctuation() -> None:
+    assert normalize_answer("‘Close to You.’") == "close to you"
+    assert exact_match("“Happy”", "Happy") == 1.0
+    assert first_hit_rank(["titled ‘Close to You.’ by Jin"], ["Close to You"]) == 1
+
+
 def test_exact_match_and_f1_hand_checked() -> None:
     assert exact_match("the Broncos", "Broncos") == 1.0
     assert f1("Denver Broncos team", "the Denver Broncos") == pytest.approx(2 * (2 / 3) * 1 / (2 / 3 + 1))

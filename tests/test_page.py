@@ -30,7 +30,7 @@ def page() -> Iterator:
 
 def test_ask_see_highlight_and_follow_citation(server: Server, page) -> None:
     page.goto(server.url)
-    page.fill("input[name=q]", "Which BTS member voiced the main theme of the OST?")
+    page.fill("input[name=q]", "Who is the oldest member of BTS?")
     page.click("button[type=submit]")
     page.wait_for_selector("#answer-text")
     assert page.inner_text("#answer-text") == "Jin"

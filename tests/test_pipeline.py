@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from qa.pipeline import Pipeline
 
 
@@ -20,7 +22,7 @@ def test_same_answer_from_several_places_is_merged(bundled_pipeline: Pipeline) -
     netflix = next(a for a in result.answers if a.text.lower() == "netflix")
     places = {(c["article_id"], c["start"]) for c in netflix.citations}
     assert len(places) == len(netflix.citations) >= 2  # "Netflix" appears in both articles
-    assert netflix.score == max(c["score"] for c in netflix.citations)
+    assert netflix.score == pytest.approx(max(c["score"] for c in netflix.citations), abs=1e-4)  # citations round to 4 places
 
 
 def test_no_answer_below_threshold(bundled_pipeline: Pipeline) -> None:
@@ -31,8 +33,8 @@ def test_no_answer_below_threshold(bundled_pipeline: Pipeline) -> None:
 
 
 def test_to_dict_is_the_api_shape(bundled_pipeline: Pipeline) -> None:
-    data = bundled_pipeline.to_dict(bundled_pipeline.ask("Who directed When the Stars Gossip?", top_k=2))
-    assert data["answer"]["text"] == "Park Shin Woo"
+    data = bundled_pipeline.to_dict(bundled_pipeline.ask("Which actress plays Commander Eve Kim?", top_k=2))
+    assert data["answer"]["text"] == "Gong Hyo Jin"
     context, offset = data["answer"]["context"], data["answer"]["start"] - data["answer"]["context_start"]
-    assert context[offset : offset + len("Park Shin Woo")] == "Park Shin Woo"
+    assert context[offset : offset + len("Gong Hyo Jin")] == "Gong Hyo Jin"
     assert len(data["passages"]) == 2
