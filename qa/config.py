@@ -44,6 +44,8 @@ class Settings:
     max_answer_tokens: int = 30
     reader_batch_size: int = 16
     no_answer_threshold: float = 0.25
+    # Answer score = reader score * passage rank ** -rank_decay (chosen on SQuAD articles 35-36).
+    rank_decay: float = 1.0
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     def replace(self, **changes: Any) -> "Settings":
