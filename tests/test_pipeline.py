@@ -38,3 +38,15 @@ def test_to_dict_is_the_api_shape(bundled_pipeline: Pipeline) -> None:
     context, offset = data["answer"]["context"], data["answer"]["start"] - data["answer"]["context_start"]
     assert context[offset : offset + len("Gong Hyo Jin")] == "Gong Hyo Jin"
     assert len(data["passages"]) == 2
+
+
+def test_answers_from_lower_ranked_passages_are_discounted(bundled_pipeline: Pipeline) -> None:
+    question = "Who is the oldest member of BTS?"
+    passages = bundled_pipeline.retrieve(question, top_k=3)
+    raw = {(a.article_id, a.start, a.end): a.score for a in bundled_pipeline.reader.read(question, passages, top_n=10)}
+    result = bundled_pipeline.ask(question, top_k=3)
+    assert bundled_pipeline.settings.rank_decay == 1.0
+    for answer in result.answers:
+        rank = next(r for r, p in enumerate(passages, start=1)
+                    if p.chunk.article_id == answer.article_id and p.chunk.start <= answer.start < p.chunk.end)
+        assert answer.score == pytest.approx(raw[(answer.article_id, answer.start, answer.end)] / rank)
