@@ -26,7 +26,7 @@ INDEX_FIELDS = ("chunk_words", "chunk_overlap_words", "dense_model")
 class Settings:
     corpus: Path = PROJECT_DIR / "corpus"
     index_dir: Path = PROJECT_DIR / "index"
-    # Chunking, in words: about 200 word pieces, so one chunk fits one reader window (384).
+    # Chunking, in words: about 200 word pieces, so one chunk fits one reader window (max_seq_len).
     chunk_words: int = 140
     chunk_overlap_words: int = 40
     dense_model: str = DEFAULT_DENSE_MODEL
