@@ -158,9 +158,10 @@ class Reader:
                 types[row, :n] = torch.tensor(w.token_type_ids)
                 mask[row, :n] = 1
             with torch.inference_mode():
-                out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-            start = out.start_logits.float().masked_fill(mask == 0, float("-inf")).log_softmax(-1).numpy()
-            end = out.end_logits.float().masked_fill(mask == 0, float("-inf")).log_softmax(-1).numpy()
+                out = model(input_ids=ids.to(model.device), token_type_ids=types.to(model.device), attention_mask=mask.to(model.device))
+            padding = (mask == 0).to(model.device)
+            start = out.start_logits.float().masked_fill(padding, float("-inf")).log_softmax(-1).cpu().numpy()
+            end = out.end_logits.float().masked_fill(padding, float("-inf")).log_softmax(-1).cpu().numpy()
             for row, w in enumerate(batch):
                 yield w, start[row], end[row]
 

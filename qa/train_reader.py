@@ -2,7 +2,8 @@
 
 Reproducible (seeded), resumable (``--work`` holds the last checkpoint), logs loss and
 validation EM/F1, length-bucketed batches, linear warm-up then linear decay. The best
-checkpoint by validation F1 is exported as fp16 safetensors plus tokenizer files.
+checkpoint by validation F1 (mean of gold paragraph alone and with distractors) is exported as
+fp16 safetensors plus tokenizer files. Runs on a GPU when there is one.
 
 Data comes from ``../shared/data`` and is never copied into the project. SQuAD dev articles
 37-48 are the held-out test set and are never read here; checkpoints are picked on SQuAD dev
@@ -14,10 +15,13 @@ articles 35-36.
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import logging
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +43,7 @@ class Example:
     answer_start: int | None  # None: the context does not answer the question
     answer_text: str
     golds: tuple[str, ...]
+    group: str  # the article a context belongs to: its other paragraphs make hard negatives
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,10 @@ class Feature:
 
 def _squad_examples(path: Path, article_indices: range | None = None) -> list[Example]:
     articles = json.loads(path.read_text(encoding="utf-8"))["data"]
-    chosen = articles if article_indices is None else [articles[i] for i in article_indices]
+    chosen = range(len(articles)) if article_indices is None else article_indices
     examples = []
-    for article in chosen:
+    for index in chosen:
+        article = articles[index]
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
                 if not qa["answers"]:
@@ -70,6 +76,7 @@ def _squad_examples(path: Path, article_indices: range | None = None) -> list[Ex
                         first["answer_start"],
                         first["text"],
                         tuple(a["text"] for a in qa["answers"]),
+                        f"{path.name}#{index}",
                     )
                 )
     return examples
@@ -87,7 +94,7 @@ def _locate(context: str, text: str, start: int) -> int | None:
 def _mrqa_examples(path: Path) -> list[Example]:
     examples = []
     with path.open(encoding="utf-8") as lines:
-        for line in lines:
+        for line_number, line in enumerate(lines):
             record = json.loads(line)
             if "header" in record:
                 continue
@@ -97,7 +104,10 @@ def _mrqa_examples(path: Path) -> list[Example]:
                     start = _locate(context, detected["text"], detected["char_spans"][0][0])
                     if start is not None:
                         examples.append(
-                            Example(qa["qid"], qa["question"], context, start, detected["text"], tuple(qa["answers"]))
+                            Example(
+                                qa["qid"], qa["question"], context, start, detected["text"],
+                                tuple(qa["answers"]), f"{path.name}#{line_number}",
+                            )
                         )
                         break
     return examples
@@ -114,14 +124,53 @@ def load_training_examples(data_dir: Path) -> tuple[list[Example], list[Example]
     return train, validation
 
 
-def add_negatives(examples: list[Example], ratio: float, rng: random.Random) -> list[Example]:
-    """Pair some questions with a context that lacks their answer, so the model learns "no answer"."""
+@functools.lru_cache(maxsize=None)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"\w+", text.lower()) if len(w) > 2)
+
+
+def _lacks_answer(example: Example, context: str) -> bool:
+    lowered = context.lower()
+    return all(g.lower() not in lowered for g in example.golds)
+
+
+def distractors(example: Example, contexts_by_group: dict[str, list[str]], count: int) -> list[str]:
+    """The other paragraphs of the example's article that share most words with the question.
+
+    These are what retrieval puts next to the right passage, so they teach (and test) the
+    reader to give a low score to a related passage that does not answer.
+    """
+    question = _words(example.question)
+    siblings = [c for c in contexts_by_group.get(example.group, ()) if c != example.context]
+    siblings.sort(key=lambda c: len(question & _words(c)), reverse=True)
+    return list(itertools.islice((c for c in siblings if _lacks_answer(example, c)), count))
+
+
+def group_contexts(examples: list[Example]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for example in examples:
+        siblings = groups.setdefault(example.group, [])
+        if example.context not in siblings:
+            siblings.append(example.context)
+    return groups
+
+
+def add_negatives(examples: list[Example], random_ratio: float, hard_ratio: float, rng: random.Random) -> list[Example]:
+    """Pair some questions with a context that lacks their answer, so the model learns "no answer".
+
+    Random contexts teach the easy case; hard ones (a related paragraph of the same article)
+    teach the reader not to trust a passage just because it is on topic.
+    """
     contexts = sorted({e.context for e in examples})
     negatives = []
-    for example in rng.sample(examples, int(len(examples) * ratio)):
+    for example in rng.sample(examples, int(len(examples) * random_ratio)):
         context = contexts[rng.randrange(len(contexts))]
-        if all(g.lower() not in context.lower() for g in example.golds):
-            negatives.append(Example(example.id + "#neg", example.question, context, None, "", ()))
+        if _lacks_answer(example, context):
+            negatives.append(Example(example.id + "#neg", example.question, context, None, "", (), example.group))
+    groups = group_contexts(examples)
+    for example in rng.sample(examples, int(len(examples) * hard_ratio)):
+        for context in distractors(example, groups, 1):
+            negatives.append(Example(example.id + "#hard", example.question, context, None, "", (), example.group))
     return examples + negatives
 
 
@@ -209,19 +258,32 @@ def _collate(features: list[Feature], pad_id: int) -> dict[str, Any]:
     }
 
 
-def evaluate_reader(model: Any, tokenizer: Any, examples: list[Example], max_len: int, stride: int) -> dict[str, float]:
+def evaluate_reader(
+    model: Any, tokenizer: Any, examples: list[Example], groups: dict[str, list[str]], max_len: int, stride: int
+) -> dict[str, float]:
+    """EM/F1 on the gold paragraph alone, and with four distractor paragraphs of the same article.
+
+    The second pair is what the service lives on: the right span must outscore everything the
+    reader finds in related passages that do not answer.
+    """
     from qa.metrics import best_over_golds
     from qa.reader import Reader
+    from qa.schema import Chunk, Passage
 
     model.eval()
     reader = Reader.from_loaded(model, tokenizer, max_seq_len=max_len, doc_stride=stride, batch_size=64)
-    em = f1 = 0.0
+    totals = dict.fromkeys(("exact_match", "f1", "distractor_exact_match", "distractor_f1"), 0.0)
     for example in examples:
-        answers = reader.read_text(example.question, example.context, top_n=1)
-        scores = best_over_golds(answers[0].text if answers else "", example.golds)
-        em, f1 = em + scores[0], f1 + scores[1]
+        texts = [example.context] + distractors(example, groups, 4)
+        passages = [Passage(Chunk(id=i, article_id=str(i), start=0, end=len(t), text=t)) for i, t in enumerate(texts)]
+        gold_only = reader.read(example.question, passages[:1], top_n=1)
+        with_distractors = reader.read(example.question, passages, top_n=1)
+        for prefix, answers in (("", gold_only), ("distractor_", with_distractors)):
+            em, f1 = best_over_golds(answers[0].text if answers else "", example.golds)
+            totals[prefix + "exact_match"] += em
+            totals[prefix + "f1"] += f1
     model.train()
-    return {"exact_match": 100 * em / len(examples), "f1": 100 * f1 / len(examples)}
+    return {name: 100 * total / len(examples) for name, total in totals.items()}
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -256,33 +318,38 @@ def train(args: argparse.Namespace) -> None:
 
     rng = random.Random(args.seed)
     train_examples, validation = load_training_examples(args.data)
+    validation_groups = group_contexts(validation)
     if args.limit:
         train_examples = rng.sample(train_examples, min(args.limit, len(train_examples)))
-    train_examples = add_negatives(train_examples, args.negative_ratio, rng)
+    train_examples = add_negatives(train_examples, args.negative_ratio, args.hard_negative_ratio, rng)
     features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
     validation = random.Random(args.seed).sample(validation, min(args.validation_size, len(validation)))
     steps_per_epoch = math.ceil(len(features) / args.batch_size)
-    total_steps = args.max_steps or steps_per_epoch * args.epochs
-    log.info("%d examples, %d features, %d steps/epoch, %d steps", len(train_examples), len(features), steps_per_epoch, total_steps)
+    schedule = {"total": args.max_steps or steps_per_epoch * args.epochs}
+    log.info("%d examples, %d features, %d steps/epoch, %d steps", len(train_examples), len(features), steps_per_epoch, schedule["total"])
 
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = int(total_steps * args.warmup)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
-    )
-    step, best_f1 = 0, -1.0
+
+    def learning_rate_factor(step: int) -> float:
+        total = schedule["total"]
+        warmup = int(total * args.warmup)
+        return step / max(1, warmup) if step < warmup else max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
+    step, best_score = 0, -1.0
     last = args.work / "last.pt"
     if last.exists():
-        state = torch.load(last, weights_only=False)
+        state = torch.load(last, weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        step, best_f1 = state["step"], state["best_f1"]
-        torch.set_rng_state(state["torch_rng"])
-        log.info("resumed at step %d (best F1 %.2f)", step, best_f1)
+        step, best_score, schedule["total"] = state["step"], state["best_score"], state["total_steps"]
+        torch.set_rng_state(state["torch_rng"].cpu())
+        log.info("resumed at step %d of %d (best score %.2f)", step, schedule["total"], best_score)
 
     def batches_from(step: int) -> Iterator[list[int]]:
         while True:
@@ -292,11 +359,12 @@ def train(args: argparse.Namespace) -> None:
             step = (epoch + 1) * steps_per_epoch
 
     started, running_loss = time.time(), 0.0
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
+    training_seconds = 0.0
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
     for batch in batches_from(step):
-        if step >= total_steps:
+        if step >= schedule["total"]:
             break
-        inputs = _collate([features[i] for i in batch], tokenizer.pad_token_id)
+        inputs = {k: v.to(device) for k, v in _collate([features[i] for i in batch], tokenizer.pad_token_id).items()}
         with autocast:
             loss = model(**inputs).loss
         loss.backward()
@@ -307,23 +375,32 @@ def train(args: argparse.Namespace) -> None:
         step += 1
         running_loss += loss.item()
         if step % args.log_every == 0:
-            rate = (time.time() - started) / args.log_every
-            log.info("step %d/%d loss %.4f lr %.2e %.2fs/step", step, total_steps, running_loss / args.log_every, scheduler.get_last_lr()[0], rate)
+            elapsed = time.time() - started
+            training_seconds += elapsed
+            if args.time_budget and step == 2 * args.log_every:
+                # A lent machine has a fixed lease: fit the whole schedule, decay included, into it.
+                # The rate comes from the second window of steps, after the warm-up of the device.
+                rate = elapsed / args.log_every
+                affordable = step + int((args.time_budget - training_seconds) / rate)
+                schedule["total"] = min(schedule["total"], affordable)
+                log.info("time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, schedule["total"])
+            log.info("step %d/%d loss %.4f lr %.2e %.3fs/step", step, schedule["total"], running_loss / args.log_every, scheduler.get_last_lr()[0], elapsed / args.log_every)
             started, running_loss = time.time(), 0.0
-        if step % args.eval_every == 0 or step == total_steps:
-            scores = evaluate_reader(model, tokenizer, validation, args.max_seq_len, args.doc_stride)
-            log.info("step %d validation EM %.2f F1 %.2f", step, scores["exact_match"], scores["f1"])
-            if scores["f1"] > best_f1:
-                best_f1 = scores["f1"]
+        if step % args.eval_every == 0 or step == schedule["total"]:
+            scores = evaluate_reader(model, tokenizer, validation, validation_groups, args.max_seq_len, args.doc_stride)
+            score = (scores["f1"] + scores["distractor_f1"]) / 2
+            log.info("step %d validation %s", step, " ".join(f"{k} {v:.2f}" for k, v in scores.items()))
+            if score > best_score:
+                best_score = score
                 meta = {"step": step, "validation": scores, "args": {k: str(v) for k, v in vars(args).items()}}
                 export(model, tokenizer, args.out, meta)
                 log.info("exported best checkpoint to %s", args.out)
             started = time.time()
-        if step % args.save_every == 0 or step == total_steps:
+        if step % args.save_every == 0 or step == schedule["total"]:
             _save_checkpoint(last, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "step": step, "best_f1": best_f1,
-                "torch_rng": torch.get_rng_state(),
+                "scheduler": scheduler.state_dict(), "step": step, "best_score": best_score,
+                "total_steps": schedule["total"], "torch_rng": torch.get_rng_state(),
             })
 
 
@@ -341,12 +418,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=0.1)
     parser.add_argument("--max-seq-len", type=int, default=256)
     parser.add_argument("--doc-stride", type=int, default=96)
-    parser.add_argument("--negative-ratio", type=float, default=0.2)
+    parser.add_argument("--negative-ratio", type=float, default=0.1, help="share of questions paired with a random context")
+    parser.add_argument("--hard-negative-ratio", type=float, default=0.3, help="share paired with a related paragraph")
     parser.add_argument("--validation-size", type=int, default=400)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--save-every", type=int, default=100)
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="", help="cpu or cuda; default: cuda when available")
+    parser.add_argument("--time-budget", type=int, default=0, help="seconds of training steps; 0: no limit")
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--seed", type=int, default=13)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
