@@ -9,12 +9,15 @@ from qa.schema import Chunk, Passage
 Ranking = Sequence[tuple[int, float]]  # (chunk position, retriever score), best first
 
 
-def reciprocal_rank_fusion(rankings: Mapping[str, Ranking], k: int = 60) -> dict[int, float]:
-    """Sum of 1 / (k + rank): needs no score calibration between retrievers."""
+def reciprocal_rank_fusion(
+    rankings: Mapping[str, Ranking], k: int = 60, weights: Mapping[str, float] | None = None
+) -> dict[int, float]:
+    """Sum of weight / (k + rank): needs no score calibration between retrievers."""
     fused: dict[int, float] = {}
-    for ranking in rankings.values():
+    for name, ranking in rankings.items():
+        weight = (weights or {}).get(name, 1.0)
         for rank, (position, _) in enumerate(ranking, start=1):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (k + rank)
+            fused[position] = fused.get(position, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -41,7 +44,7 @@ def fuse(
     weights: Mapping[str, float] | None = None,
 ) -> list[Passage]:
     if method == "rrf":
-        fused = reciprocal_rank_fusion(rankings, rrf_k)
+        fused = reciprocal_rank_fusion(rankings, rrf_k, weights)
     elif method == "weighted":
         fused = weighted_fusion(rankings, weights or {})
     else:

@@ -17,6 +17,14 @@ def test_rrf_rewards_agreement() -> None:
     assert order == [2, 1, 0, 3]  # 2: 1/63 + 1/61 beats 1: 2/62
 
 
+def test_rrf_weights_and_small_k_favour_one_retriever() -> None:
+    fused = reciprocal_rank_fusion(RANKINGS, k=5, weights={"bm25": 0.7, "dense": 0.3})
+    assert fused[0] == pytest.approx(0.7 / 6)
+    assert fused[2] == pytest.approx(0.7 / 8 + 0.3 / 6)
+    bm25_heavy = fuse(RANKINGS, CHUNKS, 4, rrf_k=5, weights={"bm25": 0.7, "dense": 0.3})
+    assert [p.chunk.id for p in bm25_heavy] == [1, 2, 0, 3]  # equal weights put 2 first
+
+
 def test_weighted_fusion_on_normalized_scores() -> None:
     fused = weighted_fusion(RANKINGS, {"bm25": 0.5, "dense": 0.5})
     assert fused[0] == pytest.approx(0.5)
