@@ -32,7 +32,7 @@ def _settings_options() -> argparse.ArgumentParser:
     group.add_argument("--dense-model", help="sentence-transformers model name or path")
     group.add_argument("--reader-model", help="folder of a Hugging Face question-answering model")
     group.add_argument("--fusion", choices=("rrf", "weighted"))
-    group.add_argument("--dense-weight", type=float, help="weight of dense scores in weighted fusion")
+    group.add_argument("--dense-weight", type=float, help="share of the dense retriever in fusion (0..1)")
     group.add_argument("--threads", type=int, help="CPU threads for the models")
     group.add_argument("-v", "--verbose", action="store_true")
     return common
