@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question with citations")
     ask.add_argument("question")
-    ask.add_argument("--top-k", type=_positive, help="passages to read (default 5)")
+    ask.add_argument("--top-k", type=_positive, help="passages to read (default: the top_k setting)")
     ask.add_argument("--threshold", type=float, help="no-answer threshold for this question")
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
 

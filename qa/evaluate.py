@@ -45,12 +45,14 @@ def _latency(records: list[dict[str, Any]]) -> dict[str, float]:
     return {"latency_ms_p50": round(percentile(values, 50), 2), "latency_ms_p95": round(percentile(values, 95), 2)}
 
 
-def _retrieval_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _retrieval_summary(records: list[dict[str, Any]], depth: int) -> dict[str, Any]:
+    """Recall at 1, 5, 20 as far as ``depth`` passages were looked at, and at ``depth`` itself."""
     answerable = [r for r in records if r["answers"]]
     n = max(1, len(answerable))
     ranks = [r["hit_rank"] for r in answerable]
+    ks = sorted({k for k in RECALL_KS if k < depth} | {depth})
     return {
-        "recall_at_k": {str(k): round(100 * sum(1 for x in ranks if x and x <= k) / n, 2) for k in RECALL_KS},
+        "recall_at_k": {str(k): round(100 * sum(1 for x in ranks if x and x <= k) / n, 2) for k in ks},
         "mrr": round(100 * sum(1 / x for x in ranks if x) / n, 2),
     }
 
@@ -80,7 +82,7 @@ def evaluate_retriever(questions: Sequence[Question], retrieve: Callable[[str, i
             "hit_rank": first_hit_rank([p.text for p in passages], q.answers) if q.answers else None,
             "passages": [{"article_id": p.chunk.article_id, "start": p.chunk.start, "end": p.chunk.end} for p in passages[:5]],
         })
-    return EvalResult("retriever", {"n": len(records), **_retrieval_summary(records), **_latency(records)}, records)
+    return EvalResult("retriever", {"n": len(records), **_retrieval_summary(records, depth), **_latency(records)}, records)
 
 
 def evaluate_reader(questions: Sequence[Question], read_text: Callable[[str, str], list[Any]]) -> EvalResult:
@@ -103,9 +105,10 @@ def evaluate_reader(questions: Sequence[Question], read_text: Callable[[str, str
 
 def evaluate_end_to_end(questions: Sequence[Question], ask: Callable[[str], Any]) -> EvalResult:
     """``ask(question)`` returns a pipeline Result; the answer must come from the whole corpus."""
-    records = []
+    records, depth = [], 1
     for q in _progress(questions, "end-to-end"):
         result, ms = _timed(lambda: ask(q.question))
+        depth = max(depth, len(result.passages))
         best = result.answers[0] if result.answers else None
         prediction = result.answer.text if result.answer else None
         em, f1 = best_over_golds(prediction, q.answers)
@@ -119,7 +122,8 @@ def evaluate_end_to_end(questions: Sequence[Question], ask: Callable[[str], Any]
             "citation": {"article_id": result.answer.article_id, "start": result.answer.start, "end": result.answer.end} if result.answer else None,
             "latency_ms": ms,
         })
-    summary = {"n": len(records), **_answer_summary(records), **_retrieval_summary(records), **_latency(records)}
+    # Recall over the passages the reader read: retrieval mode measures deeper rankings.
+    summary = {"n": len(records), **_answer_summary(records), **_retrieval_summary(records, depth), **_latency(records)}
     return EvalResult("end-to-end", summary, records)
 
 
