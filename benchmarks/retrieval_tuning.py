@@ -23,7 +23,7 @@ from qa.config import Settings  # noqa: E402
 from qa.dense import DenseIndex, Embedder  # noqa: E402
 from qa.fusion import Ranking, fuse  # noqa: E402
 from qa.index import passage_text  # noqa: E402
-from qa.metrics import first_hit_rank  # noqa: E402
+from qa.metrics import first_hit_rank, mean_reciprocal_rank, recall_at  # noqa: E402
 from qa.questions import load_questions, parse_article_range  # noqa: E402
 
 FUSIONS = [
@@ -33,10 +33,7 @@ FUSIONS = [
 
 
 def recall_row(label: str, ranks: list[int | None]) -> list[object]:
-    n = len(ranks)
-    recall = [100 * sum(r is not None and r <= k for r in ranks) / n for k in (1, 5, 20)]
-    mrr = 100 * sum(1 / r for r in ranks if r) / n
-    return [label, n, *recall, mrr]
+    return [label, len(ranks), *(recall_at(ranks, k) for k in (1, 5, 20)), mean_reciprocal_rank(ranks)]
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from qa.metrics import best_over_golds, first_hit_rank, percentile
+from qa.metrics import best_over_golds, first_hit_rank, mean_reciprocal_rank, percentile, recall_at
 from qa.questions import Question
 
 RECALL_KS = (1, 5, 20)
@@ -46,12 +46,10 @@ def _latency(records: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def _retrieval_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
-    answerable = [r for r in records if r["answers"]]
-    n = max(1, len(answerable))
-    ranks = [r["hit_rank"] for r in answerable]
+    ranks = [r["hit_rank"] for r in records if r["answers"]]
     return {
-        "recall_at_k": {str(k): round(100 * sum(1 for x in ranks if x and x <= k) / n, 2) for k in RECALL_KS},
-        "mrr": round(100 * sum(1 / x for x in ranks if x) / n, 2),
+        "recall_at_k": {str(k): round(recall_at(ranks, k), 2) for k in RECALL_KS},
+        "mrr": round(mean_reciprocal_rank(ranks), 2),
     }
 
 

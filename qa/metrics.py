@@ -64,6 +64,16 @@ def first_hit_rank(passages: Iterable[str], golds: Sequence[str]) -> int | None:
     return None
 
 
+def recall_at(ranks: Sequence[int | None], k: int) -> float:
+    """Percent of questions whose first hit (1-based rank, None for none) is in the top ``k``."""
+    return 100 * sum(1 for rank in ranks if rank and rank <= k) / max(1, len(ranks))
+
+
+def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float:
+    """In percent; a question with no hit counts 0."""
+    return 100 * sum(1 / rank for rank in ranks if rank) / max(1, len(ranks))
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return 0.0

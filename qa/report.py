@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from qa.evaluate import EvalResult
+from qa.metrics import recall_at
 
 QUESTION_WORDS = ("who", "what", "when", "where", "which", "how", "why")
 _WIDTH, _HEIGHT, _PAD = 360, 200, 34
@@ -106,7 +107,7 @@ def _plots(records: list[dict[str, Any]]) -> list[tuple[str, Markup]]:
     answerable = [r for r in records if r["answers"]]
     if answerable and "hit_rank" in answerable[0]:
         ks = list(range(1, 21))
-        recall = [100 * sum(1 for r in answerable if r["hit_rank"] and r["hit_rank"] <= k) / len(answerable) for k in ks]
+        recall = [recall_at([r["hit_rank"] for r in answerable], k) for k in ks]
         plots.append(("Retrieval recall@k", _line(ks, recall, "% of answerable questions")))
     if records and "em" in records[0]:
         right = [r["score"] or 0 for r in records if r["em"] == 1 and r.get("prediction") is not None]

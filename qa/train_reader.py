@@ -147,12 +147,10 @@ def distractors(example: Example, contexts_by_group: dict[str, list[str]], count
 
 
 def group_contexts(examples: list[Example]) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, dict[str, None]] = {}  # dicts as ordered sets: first-seen order, no repeats
     for example in examples:
-        siblings = groups.setdefault(example.group, [])
-        if example.context not in siblings:
-            siblings.append(example.context)
-    return groups
+        groups.setdefault(example.group, {})[example.context] = None
+    return {group: list(contexts) for group, contexts in groups.items()}
 
 
 def add_negatives(examples: list[Example], random_ratio: float, hard_ratio: float, rng: random.Random) -> list[Example]:
@@ -325,8 +323,8 @@ def train(args: argparse.Namespace) -> None:
     features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
     validation = random.Random(args.seed).sample(validation, min(args.validation_size, len(validation)))
     steps_per_epoch = math.ceil(len(features) / args.batch_size)
-    schedule = {"total": args.max_steps or steps_per_epoch * args.epochs}
-    log.info("%d examples, %d features, %d steps/epoch, %d steps", len(train_examples), len(features), steps_per_epoch, schedule["total"])
+    total_steps = args.max_steps or steps_per_epoch * args.epochs
+    log.info("%d examples, %d features, %d steps/epoch, %d steps", len(train_examples), len(features), steps_per_epoch, total_steps)
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
@@ -335,9 +333,9 @@ def train(args: argparse.Namespace) -> None:
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
 
     def learning_rate_factor(step: int) -> float:
-        total = schedule["total"]
-        warmup = int(total * args.warmup)
-        return step / max(1, warmup) if step < warmup else max(0.0, (total - step) / max(1, total - warmup))
+        # Reads total_steps when called, so a time budget that shortens the run reshapes the decay.
+        warmup = int(total_steps * args.warmup)
+        return step / max(1, warmup) if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
     step, best_score = 0, -1.0
@@ -347,9 +345,9 @@ def train(args: argparse.Namespace) -> None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        step, best_score, schedule["total"] = state["step"], state["best_score"], state["total_steps"]
+        step, best_score, total_steps = state["step"], state["best_score"], state["total_steps"]
         torch.set_rng_state(state["torch_rng"].cpu())
-        log.info("resumed at step %d of %d (best score %.2f)", step, schedule["total"], best_score)
+        log.info("resumed at step %d of %d (best score %.2f)", step, total_steps, best_score)
 
     def batches_from(step: int) -> Iterator[list[int]]:
         while True:
@@ -362,7 +360,7 @@ def train(args: argparse.Namespace) -> None:
     training_seconds = 0.0
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
     for batch in batches_from(step):
-        if step >= schedule["total"]:
+        if step >= total_steps:
             break
         inputs = {k: v.to(device) for k, v in _collate([features[i] for i in batch], tokenizer.pad_token_id).items()}
         with autocast:
@@ -382,11 +380,11 @@ def train(args: argparse.Namespace) -> None:
                 # The rate comes from the second window of steps, after the warm-up of the device.
                 rate = elapsed / args.log_every
                 affordable = step + int((args.time_budget - training_seconds) / rate)
-                schedule["total"] = min(schedule["total"], affordable)
-                log.info("time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, schedule["total"])
-            log.info("step %d/%d loss %.4f lr %.2e %.3fs/step", step, schedule["total"], running_loss / args.log_every, scheduler.get_last_lr()[0], elapsed / args.log_every)
+                total_steps = min(total_steps, affordable)
+                log.info("time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, total_steps)
+            log.info("step %d/%d loss %.4f lr %.2e %.3fs/step", step, total_steps, running_loss / args.log_every, scheduler.get_last_lr()[0], elapsed / args.log_every)
             started, running_loss = time.time(), 0.0
-        if step % args.eval_every == 0 or step == schedule["total"]:
+        if step % args.eval_every == 0 or step == total_steps:
             scores = evaluate_reader(model, tokenizer, validation, validation_groups, args.max_seq_len, args.doc_stride)
             score = (scores["f1"] + scores["distractor_f1"]) / 2
             log.info("step %d validation %s", step, " ".join(f"{k} {v:.2f}" for k, v in scores.items()))
@@ -396,11 +394,11 @@ def train(args: argparse.Namespace) -> None:
                 export(model, tokenizer, args.out, meta)
                 log.info("exported best checkpoint to %s", args.out)
             started = time.time()
-        if step % args.save_every == 0 or step == schedule["total"]:
+        if step % args.save_every == 0 or step == total_steps:
             _save_checkpoint(last, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "step": step, "best_score": best_score,
-                "total_steps": schedule["total"], "torch_rng": torch.get_rng_state(),
+                "total_steps": total_steps, "torch_rng": torch.get_rng_state(),
             })
 
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.metrics import best_over_golds, exact_match, f1, first_hit_rank, normalize_answer, percentile
+from qa.metrics import (
+    best_over_golds, exact_match, f1, first_hit_rank, mean_reciprocal_rank, normalize_answer, percentile, recall_at,
+)
 
 
 def test_normalization_matches_the_squad_script() -> None:
@@ -42,3 +44,12 @@ def test_percentile() -> None:
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([5], 95) == 5
     assert percentile([], 50) == 0.0
+
+
+def test_recall_and_mrr_by_hand() -> None:
+    ranks = [1, 3, None, 7]
+    assert recall_at(ranks, 1) == 25.0
+    assert recall_at(ranks, 5) == 50.0
+    assert recall_at(ranks, 20) == 75.0
+    assert mean_reciprocal_rank(ranks) == pytest.approx(100 * (1 + 1 / 3 + 1 / 7) / 4)
+    assert recall_at([], 5) == 0.0 and mean_reciprocal_rank([]) == 0.0
