@@ -1,5 +1,5 @@
 """Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched) and the latency of
-reading 5 passages of about 200 tokens, for the shipped model in fp32 and int8, 1 and 2 threads.
+reading 5 passages of about 200 tokens, for the shipped model in float32, bfloat16 and int8, 1 and 2 threads.
 
     python benchmarks/reader.py [--repeats 20]
 """
@@ -26,11 +26,12 @@ SQUAD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "squad"
 def make_reader(threads: int, precision: str, max_seq_len: int) -> Reader:
     import torch
 
-    reader = Reader.from_settings(Settings().replace(threads=threads, max_seq_len=max_seq_len))
+    weights = "float32" if precision == "int8" else precision
+    reader = Reader.from_settings(Settings().replace(threads=threads, max_seq_len=max_seq_len, reader_precision=weights))
     model, _ = reader._load()
     if precision == "int8":
-        # Dynamic int8 Linear layers: about twice as fast, but 7 F1 points lower on validation
-        # (SQuAD articles 35-36), so the service does not use it.
+        # Dynamic int8 Linear layers: the fastest, but 7 F1 points lower on validation (SQuAD
+        # articles 35-36; 4 with per-channel weights), so the service does not use it.
         reader._model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     return reader
 
@@ -57,7 +58,7 @@ def main() -> None:
     short = [q for q in questions if 130 <= len(q.context.split()) <= 170][: args.repeats * 3 + 4]
     rows = []
     for threads in (1, 2):
-        for precision in ("fp32", "int8"):
+        for precision in ("float32", "bfloat16", "int8"):
             throughput = make_reader(threads, precision, max_seq_len=256)
             single = windows_per_second(throughput, questions[0].question, long_text, 1, args.repeats)
             batched = windows_per_second(throughput, questions[0].question, long_text, 16, max(2, args.repeats // 8))

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from qa.config import Settings, env_overrides
+from qa.config import READER_PRECISIONS, Settings, env_overrides
 
 EXIT_USAGE = 2
 
@@ -31,6 +31,7 @@ def _settings_options() -> argparse.ArgumentParser:
     group.add_argument("--chunk-overlap-words", type=int)
     group.add_argument("--dense-model", help="sentence-transformers model name or path")
     group.add_argument("--reader-model", help="folder of a Hugging Face question-answering model")
+    group.add_argument("--reader-precision", choices=READER_PRECISIONS, help="reader weights in memory (auto: bfloat16 where the CPU supports it)")
     group.add_argument("--fusion", choices=("rrf", "weighted"))
     group.add_argument("--dense-weight", type=float, help="share of the dense retriever in fusion (0..1)")
     group.add_argument("--threads", type=int, help="CPU threads for the models")
@@ -95,7 +96,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults < a threshold calibrated for this index < QA_* variables < flags."""
     from qa.calibration import saved_settings
 
-    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader_model", "fusion", "dense_weight", "threads")
+    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader_model", "reader_precision", "fusion", "dense_weight", "threads")
     flags = {name: getattr(args, name, None) for name in fields}
     environment = env_overrides()
     index_dir = flags["index_dir"] or environment.get("index_dir") or Settings().index_dir

@@ -100,3 +100,18 @@ def test_empty_inputs(reader: Reader) -> None:
 def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="reader model folder"):
         Reader(tmp_path / "nope").read_text("q?", "some text")
+
+
+def test_bfloat16_weights_find_the_same_spans_as_float32() -> None:
+    question = "Who designed the Millau Viaduct together with Norman Foster?"
+    full, half = (
+        Reader.from_settings(Settings().replace(reader_precision=p)).read_text(question, PARAGRAPH)[0]
+        for p in ("float32", "bfloat16")
+    )
+    assert (half.text, half.start, half.end) == (full.text, full.start, full.end)
+    assert half.score == pytest.approx(full.score, abs=0.05)
+
+
+def test_unknown_precision_is_rejected() -> None:
+    with pytest.raises(ValueError, match="reader precision must be one of"):
+        Reader.from_settings(Settings().replace(reader_precision="int4"))
