@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from pathlib import Path
 from typing import Sequence
@@ -26,8 +27,22 @@ STOP_WORDS = frozenset(
 )
 
 
+_local = threading.local()
+
+
+def _stem(words: list[str]) -> list[str]:
+    """Snowball English stems, so "designed" finds "design"; one stemmer per thread, as PyStemmer's
+    are not thread-safe."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer.stemWords(words)
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words without possessives; a hyphenated name also yields its parts.
+    """Lower-cased, stemmed words without possessives; a hyphenated name also yields its parts.
 
     "Seungkwan's" -> "seungkwan"; "Han Ji-Eun" -> "han", "ji-eun", "ji", "eun", "jieun",
     so a query spelled "Ji Eun", "Ji-Eun" or "Jieun" still matches.
@@ -41,7 +56,7 @@ def tokenize(text: str) -> list[str]:
             tokens += [word, *parts, "".join(parts)]
         elif word not in STOP_WORDS:
             tokens.append(word)
-    return tokens
+    return _stem(tokens)
 
 
 class BM25Index:
@@ -50,7 +65,7 @@ class BM25Index:
         self.weights = weights  # terms x chunks
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.5, b: float = 0.75) -> "BM25Index":
+    def build(cls, texts: Sequence[str], k1: float, b: float) -> "BM25Index":
         from rank_bm25 import BM25Okapi
 
         corpus = [tokenize(t) or [""] for t in texts]

@@ -33,7 +33,7 @@ from qa.schema import Article, Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 over stemmed words
 POINTER = "CURRENT"
 
 
@@ -106,7 +106,7 @@ def build_index(settings: Settings, corpus_path: Path, embedder: Embedder | None
     try:
         written = _write_jsonl(build / "articles.jsonl", (a.to_dict() for a in corpus.articles))
         written += _write_jsonl(build / "chunks.jsonl", ({"article_id": c.article_id, "start": c.start, "end": c.end} for c in chunks))
-        written += BM25Index.build(texts).save(build)
+        written += BM25Index.build(texts, settings.bm25_k1, settings.bm25_b).save(build)
         written += DenseIndex.build(vectors).save(build)
         manifest = _manifest(settings, corpus_path, corpus, len(chunks), vectors.shape[1], written)
         _atomic_write(build / "manifest.json", json.dumps(manifest, indent=2))

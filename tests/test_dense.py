@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.bm25 import BM25Index
+from qa.config import Settings
 from qa.dense import DenseIndex, Embedder
 
 DOCS = [
@@ -22,7 +23,7 @@ def test_embeddings_are_normalized(embedder: Embedder) -> None:
 
 def test_dense_finds_a_paraphrase_that_bm25_misses(embedder: Embedder) -> None:
     question = "Why did the car fail to go?"
-    assert BM25Index.build(DOCS).search(question, 3) == []  # no shared word
+    assert BM25Index.build(DOCS, Settings().bm25_k1, Settings().bm25_b).search(question, 3) == []  # no shared word
     dense = DenseIndex.build(embedder.embed(DOCS))
     assert dense.search(embedder.embed([question])[0], 3)[0][0] == 0
 
