@@ -198,7 +198,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if args.mode == "retriever":
             result = evaluate.evaluate_retriever(questions, lambda q, k: pipeline.retrieve(q, k), args.top_k or 20)
         else:
-            result = evaluate.evaluate_end_to_end(questions, lambda q: pipeline.ask(q, args.top_k), pipeline.retrieve)
+            result = evaluate.evaluate_end_to_end(questions, pipeline.retrieve, pipeline.answer, args.top_k or settings.top_k)
     result.summary["settings"] = _run_settings(settings, args)
     print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
     print(evaluate.format_table(result.summary))

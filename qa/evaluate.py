@@ -100,17 +100,21 @@ def evaluate_reader(questions: Sequence[Question], read_text: Callable[[str, str
 
 
 def evaluate_end_to_end(
-    questions: Sequence[Question], ask: Callable[[str], Any], retrieve: Callable[[str, int], list[Any]]
+    questions: Sequence[Question],
+    retrieve: Callable[[str, int], list[Any]],
+    answer: Callable[[str, list[Any]], Any],
+    top_k: int,
 ) -> EvalResult:
-    """``ask(question)`` returns a pipeline Result; the answer must come from the whole corpus.
+    """``answer(question, passages)`` returns a pipeline Result; the answer must come from the whole corpus.
 
-    Recall is measured on ``retrieve(question, 20)``, the same ranking the reader gets the top of,
-    so recall@5 and @20 mean the same here as in retriever mode however few passages are read.
+    One ranking, 20 deep, per question: recall is measured on all of it, so recall@5 and @20 mean
+    the same here as in retriever mode, and the reader gets its top ``top_k``. Latency covers both.
     """
     depth = max(RECALL_KS)
     records = []
     for q in _progress(questions, "end-to-end"):
-        result, ms = _timed(lambda: ask(q.question))
+        ranking, retrieve_ms = _timed(lambda: retrieve(q.question, max(depth, top_k)))
+        result, read_ms = _timed(lambda: answer(q.question, ranking[:top_k]))
         best = result.answers[0] if result.answers else None
         prediction = result.answer.text if result.answer else None
         em, f1 = best_over_golds(prediction, q.answers)
@@ -120,9 +124,9 @@ def evaluate_end_to_end(
             "id": q.id, "question": q.question, "answers": list(q.answers), "prediction": prediction,
             "candidate": best.text if best else None, "score": best.score if best else 0.0,
             "em": em, "f1": f1, "em_if_answered": em_if_answered, "f1_if_answered": f1_if_answered,
-            "hit_rank": first_hit_rank([p.text for p in retrieve(q.question, depth)], q.answers) if q.answers else None,
+            "hit_rank": first_hit_rank([p.text for p in ranking[:depth]], q.answers) if q.answers else None,
             "citation": {"article_id": result.answer.article_id, "start": result.answer.start, "end": result.answer.end} if result.answer else None,
-            "latency_ms": ms,
+            "latency_ms": retrieve_ms + read_ms,
         })
     summary = {"n": len(records), **_answer_summary(records), **_retrieval_summary(records), **_latency(records)}
     return EvalResult("end-to-end", summary, records)

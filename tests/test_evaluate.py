@@ -10,7 +10,7 @@ from qa.questions import Question, load_questions
 
 def test_end_to_end_on_the_bundled_question_set(bundled_pipeline: Pipeline) -> None:
     questions = load_questions(BUNDLED_CORPUS / "questions.jsonl")
-    result = evaluate_end_to_end(questions, bundled_pipeline.ask, bundled_pipeline.retrieve)
+    result = evaluate_end_to_end(questions, bundled_pipeline.retrieve, bundled_pipeline.answer, top_k=5)
     summary = result.summary
     assert summary["n"] == len(questions) == len(result.records)
     assert {"exact_match", "f1", "recall_at_k", "mrr", "no_answer_accuracy", "latency_ms_p50", "latency_ms_p95"} <= set(summary)

@@ -54,3 +54,12 @@ def test_answers_from_lower_ranked_passages_are_discounted(bundled_pipeline: Pip
         assert answer.score == pytest.approx(raw[(answer.article_id, answer.start, answer.end)] * rank**-decay)
         ranks.append(rank)
     assert max(ranks) > 1  # some answer really was discounted
+
+
+def test_answer_over_the_top_of_a_deeper_ranking_equals_ask(bundled_pipeline: Pipeline) -> None:
+    question = "Who wrote the script for When the Stars Gossip?"
+    asked = bundled_pipeline.ask(question, top_k=3)
+    answered = bundled_pipeline.answer(question, bundled_pipeline.retrieve(question, 20)[:3])
+    assert [p.chunk.id for p in answered.passages] == [p.chunk.id for p in asked.passages]
+    assert [(a.text, a.start, a.score) for a in answered.answers] == [(a.text, a.start, a.score) for a in asked.answers]
+    assert answered.timings_ms["retrieve"] == 0.0 and answered.timings_ms["read"] > 0

@@ -25,7 +25,7 @@ def test_report_renders_in_chromium_without_errors(bundled_pipeline: Pipeline, t
     from playwright.sync_api import sync_playwright
 
     questions = load_questions(BUNDLED_CORPUS / "questions.jsonl")
-    result = evaluate_end_to_end(questions, bundled_pipeline.ask, bundled_pipeline.retrieve)
+    result = evaluate_end_to_end(questions, bundled_pipeline.retrieve, bundled_pipeline.answer, top_k=5)
     path = tmp_path / "report.html"
     write_report(path, result, {"reader_model": "shipped"}, "questions.jsonl")
     html = path.read_text(encoding="utf-8")
