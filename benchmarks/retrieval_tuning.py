@@ -1,7 +1,7 @@
 """Pick chunk size, BM25 parameters and fusion weights on SQuAD dev questions of articles 1-36
 (never 37-48).
 
-    python benchmarks/retrieval_tuning.py [--data ../shared/data] [--articles 1-36]
+    python benchmarks/retrieval_tuning.py [--data ../shared/data] [--articles 1-36] [--chunkings 140/40] [--bm25 0.9/0.4,1.5/0.75]
 
 All 48 articles are the corpus, as in the benchmark; only the questions differ. Question
 embeddings are computed once and reused for every chunking; each chunking embeds its chunks once,
