@@ -25,12 +25,18 @@ from qa.dense import DenseIndex, Embedder  # noqa: E402
 from qa.fusion import Ranking, fuse  # noqa: E402
 from qa.index import passage_text  # noqa: E402
 from qa.metrics import first_hit_rank, mean_reciprocal_rank, recall_at  # noqa: E402
-from qa.questions import load_questions, parse_article_range  # noqa: E402
+from qa.questions import Question, load_questions, parse_article_range  # noqa: E402
+from qa.schema import Chunk  # noqa: E402
 
 FUSIONS = [
     *[("rrf", k, w) for k in (60, 10, 5) for w in (0.5, 0.4)],
     *[("weighted", 0, w) for w in (0.5, 0.4)],
 ]
+
+
+def hit_ranks(questions: list[Question], chunks: list[Chunk], rankings: list[Ranking]) -> list[int | None]:
+    """Rank of the first of the top 20 chunks that holds a gold answer, per question."""
+    return [first_hit_rank([chunks[p].text for p, _ in r[:20]], q.answers) for q, r in zip(questions, rankings)]
 
 
 def recall_row(label: str, ranks: list[int | None]) -> list[object]:
@@ -62,22 +68,19 @@ def main() -> None:
         texts = [passage_text(by_id[c.article_id], c) for c in chunks]
         dense = DenseIndex.build(embedder.embed(texts, progress=True))
         dense_rankings = [dense.search(v, settings.candidates) for v in question_vectors]
-        ranks = [first_hit_rank([chunks[p].text for p, _ in r[:20]], q.answers) for q, r in zip(questions, dense_rankings)]
-        rows.append(recall_row(f"{chunking} dense", ranks))
+        rows.append(recall_row(f"{chunking} dense", hit_ranks(questions, chunks, dense_rankings)))
         for pair in args.bm25.split(","):
             k1, b = (float(n) for n in pair.split("/"))
             bm25 = BM25Index.build(texts, k1, b)
-            rankings: list[dict[str, Ranking]] = [
-                {"bm25": bm25.search(q.question, settings.candidates), "dense": d} for q, d in zip(questions, dense_rankings)
-            ]
+            bm25_rankings = [bm25.search(q.question, settings.candidates) for q in questions]
             label = f"{chunking} bm25 {k1}/{b}"
-            ranks = [first_hit_rank([chunks[p].text for p, _ in r["bm25"][:20]], q.answers) for q, r in zip(questions, rankings)]
-            rows.append(recall_row(label, ranks))
+            rows.append(recall_row(label, hit_ranks(questions, chunks, bm25_rankings)))
             for method, rrf_k, dense_weight in FUSIONS:
                 weights = {"dense": dense_weight, "bm25": 1 - dense_weight}
                 ranks = []
-                for q, r in zip(questions, rankings):
-                    passages = fuse(r, chunks, 20, method=method, rrf_k=rrf_k, weights=weights)
+                for q, bm25_ranking, dense_ranking in zip(questions, bm25_rankings, dense_rankings):
+                    rankings = {"bm25": bm25_ranking, "dense": dense_ranking}
+                    passages = fuse(rankings, chunks, 20, method=method, rrf_k=rrf_k, weights=weights)
                     ranks.append(first_hit_rank([p.chunk.text for p in passages], q.answers))
                 setting = f"{method} dense={dense_weight}" + (f" k={rrf_k}" if method == "rrf" else "")
                 rows.append(recall_row(f"{label} + {setting}", ranks))
