@@ -84,12 +84,12 @@ class Pipeline:
         with self._read_lock:
             spans = self.reader.read(question, passages, top_n=10)
         read_ms = (time.perf_counter() - started) * 1000
-        answers = self._merge(self._rank_prior(spans, passages))
+        answers = self._merge(self._rank_prior(spans))
         best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
         return Result(question, best, answers, passages, {k: round(v, 2) for k, v in timings.items()})
 
-    def _rank_prior(self, spans: list[Answer], passages: list[Passage]) -> list[Answer]:
+    def _rank_prior(self, spans: list[Answer]) -> list[Answer]:
         """Discount spans from lower-ranked passages: the reader alone over-trusts distractors.
 
         A span's score becomes ``reader score * rank ** -rank_decay`` (rank of its best passage).
@@ -97,9 +97,7 @@ class Pipeline:
         if not self.settings.rank_decay:
             return spans
         for span in spans:
-            rank = next((r for r, p in enumerate(passages, start=1)
-                         if p.chunk.article_id == span.article_id and p.chunk.start <= span.start < p.chunk.end), 1)
-            span.score *= rank ** -self.settings.rank_decay
+            span.score *= (span.passage_index + 1) ** -self.settings.rank_decay
         return sorted(spans, key=lambda a: a.score, reverse=True)
 
     def _merge(self, spans: list[Answer]) -> list[Answer]:

@@ -109,6 +109,8 @@ class Reader:
                 if end <= start:
                     continue
                 key = (chunk.article_id, chunk.start + start, chunk.start + end)
+                # Windows run in length order, not passage order: keep the lowest passage index seen.
+                first_passage = min(window.passage_index, best[key].passage_index) if key in best else window.passage_index
                 if key not in best or best[key].score < score:
                     best[key] = Answer(
                         text=chunk.text[start:end],
@@ -120,6 +122,7 @@ class Reader:
                         passage_end=end,
                         context=chunk.text,
                     )
+                best[key].passage_index = first_passage
         return sorted(best.values(), key=lambda a: a.score, reverse=True)[:top_n]
 
     def _windows(self, question: str, texts: list[str]) -> list[_Window]:

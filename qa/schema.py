@@ -64,6 +64,8 @@ class Answer:
     passage_start: int
     passage_end: int
     context: str
+    # The first of the passages given to the reader that holds this span (best-ranked, in retrieval order).
+    passage_index: int = 0
     citations: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -83,6 +83,11 @@ def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: 
     keys = [(a.article_id, a.start, a.end) for a in found]
     assert len(keys) == len(set(keys))
     assert [a.text for a in found].count("16 December 2004") == 1
+    # It cites the best-ranked passage that holds it, whichever window scored it higher.
+    unrelated = Passage(Chunk(2, "other", 0, len(FILLER), FILLER))
+    for order in (chunks, chunks[::-1]):
+        found = reader.read("When did the bridge open to traffic?", [unrelated, *order], top_n=20)
+        assert next(a for a in found if a.text == "16 December 2004").passage_index == 1
 
 
 def test_spans_do_not_start_or_end_with_quote_marks(reader: Reader) -> None:
