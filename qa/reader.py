@@ -95,8 +95,8 @@ class Reader:
         passage = Passage(Chunk(id=0, article_id="text", start=0, end=len(text), text=text))
         return self.read(question, [passage], top_n=top_n)
 
-    def read(self, question: str, passages: Sequence[Passage], top_n: int = 5) -> list[Answer]:
-        """The ``top_n`` best distinct spans over all passages, best first."""
+    def read(self, question: str, passages: Sequence[Passage], top_n: int | None = 5) -> list[Answer]:
+        """The ``top_n`` best distinct spans over all passages (all of them for None), best first."""
         if not passages or not question.strip():
             return []
         windows = self._windows(question, [p.text for p in passages])

@@ -274,8 +274,11 @@ def evaluate_reader(
     for example in examples:
         texts = [example.context] + distractors(example, groups, 4)
         passages = [Passage(Chunk(id=i, article_id=str(i), start=0, end=len(t), text=t)) for i, t in enumerate(texts)]
-        gold_only = reader.read(example.question, passages[:1], top_n=1)
-        with_distractors = reader.read(example.question, passages, top_n=1)
+        # One read: span scores are per window, so the gold paragraph's best span is the same
+        # whether or not the distractors were read beside it.
+        spans = reader.read(example.question, passages, top_n=None)
+        gold_only = [s for s in spans if s.passage_index == 0][:1]
+        with_distractors = spans[:1]
         for prefix, answers in (("", gold_only), ("distractor_", with_distractors)):
             em, f1 = best_over_golds(answers[0].text if answers else "", example.golds)
             totals[prefix + "exact_match"] += em

@@ -73,3 +73,43 @@ def test_bucketed_batches_cover_every_feature_once(tokenizer) -> None:
     batches = bucketed_batches(features, batch_size=8, seed=3)
     assert sorted(i for batch in batches for i in batch) == list(range(len(features)))
     assert batches == bucketed_batches(features, batch_size=8, seed=3)
+
+
+
+def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors() -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from qa.metrics import best_over_golds
+    from qa.reader import Reader
+    from qa.schema import Chunk, Passage
+    from qa.train_reader import evaluate_reader
+
+    model = AutoModelForQuestionAnswering.from_pretrained(Settings().reader_model, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(Settings().reader_model)
+    visitors = "Paris hosts millions of visitors every year. Many climb the tower, which opened in 1889 after two years of work."
+    misleading = "The Eiffel Tower was completed in 1887 according to an early plan, but the date moved."
+    examples = [
+        example("When was the Eiffel Tower completed?", visitors, "1889"),
+        example("Until when was the tower the tallest structure?", PARAGRAPHS[1], "1930"),
+        example("For which event was the tower completed?", PARAGRAPHS[0], "the World's Fair"),
+    ]
+    groups = group_contexts([*examples, example("q", misleading, "1887")])
+    reader = Reader.from_loaded(model, tokenizer, max_seq_len=384, doc_stride=128)
+
+    def expected(texts_of) -> tuple[float, float]:
+        scores = []
+        for e in examples:
+            texts = texts_of(e)
+            passages = [Passage(Chunk(i, str(i), 0, len(t), t)) for i, t in enumerate(texts)]
+            answers = reader.read(e.question, passages, top_n=1)
+            scores.append(best_over_golds(answers[0].text if answers else "", e.golds))
+        return tuple(100 * sum(s[i] for s in scores) / len(scores) for i in (0, 1))
+
+    alone = expected(lambda e: [e.context])
+    beside = expected(lambda e: [e.context, *distractors(e, groups, 4)])
+    assert alone != beside  # the misleading paragraph wins beside the first question's gold one
+    scores = evaluate_reader(model, tokenizer, examples, groups, 384, 128)
+    assert (scores["exact_match"], scores["f1"]) == pytest.approx(alone)
+    assert (scores["distractor_exact_match"], scores["distractor_f1"]) == pytest.approx(beside)
+    assert model.training  # handed back in training mode
