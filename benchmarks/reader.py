@@ -1,7 +1,7 @@
 """Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched) and the latency of
-reading 5 passages of about 200 tokens, for the shipped model in float32, bfloat16 and int8, 1 and 2 threads.
+reading 5 passages of about 200 tokens, per reader, weights precision and thread count.
 
-    python benchmarks/reader.py [--repeats 20]
+    python benchmarks/reader.py [--readers fast,accurate] [--precisions float32,bfloat16,int8] [--repeats 20]
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import Settings  # noqa: E402
+from qa.config import SHARED_DATA, Settings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.questions import load_questions, parse_article_range  # noqa: E402
 from qa.reader import Reader  # noqa: E402
 from qa.schema import Chunk, Passage  # noqa: E402
 
-SQUAD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "squad" / "dev-v1.1.json"
+SQUAD = SHARED_DATA / "squad" / "dev-v1.1.json"
 
 
-def make_reader(threads: int, precision: str, max_seq_len: int) -> Reader:
+def make_reader(name: str, threads: int, precision: str, max_seq_len: int) -> Reader:
     import torch
 
     weights = "float32" if precision == "int8" else precision
-    reader = Reader.from_settings(Settings().replace(threads=threads, max_seq_len=max_seq_len, reader_precision=weights))
+    settings = Settings().replace(reader=name, threads=threads, max_seq_len=max_seq_len, reader_precision=weights)
+    reader = Reader.from_settings(settings)
     model, _ = reader._load()
     if precision == "int8":
         # Dynamic int8 Linear layers: the fastest, but 7 F1 points lower on validation (SQuAD
@@ -50,6 +51,9 @@ def windows_per_second(reader: Reader, question: str, text: str, batch: int, rep
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--readers", default="fast", help="comma-separated reader settings")
+    parser.add_argument("--precisions", default="float32,bfloat16,int8")
+    parser.add_argument("--threads", default="1,2")
     args = parser.parse_args()
     # Articles 1-36 only: the held-out articles are not used for anything but accuracy.
     questions = load_questions(SQUAD, parse_article_range("1-36"))
@@ -57,24 +61,25 @@ def main() -> None:
     # Paragraphs of 130-170 words are about 200 tokens: one window each at the default length.
     short = [q for q in questions if 130 <= len(q.context.split()) <= 170][: args.repeats * 3 + 4]
     rows = []
-    for threads in (1, 2):
-        for precision in ("float32", "bfloat16", "int8"):
-            throughput = make_reader(threads, precision, max_seq_len=256)
-            single = windows_per_second(throughput, questions[0].question, long_text, 1, args.repeats)
-            batched = windows_per_second(throughput, questions[0].question, long_text, 16, max(2, args.repeats // 8))
-            reader = make_reader(threads, precision, max_seq_len=Settings().max_seq_len)
-            latencies, windows = [], []
-            for i, q in enumerate(short[: args.repeats * 3]):
-                group = short[i : i + 5]
-                passages = [Passage(Chunk(n, str(n), 0, len(g.context), g.context)) for n, g in enumerate(group)]
-                windows.append(len(reader._windows(q.question, [p.text for p in passages])))
-                started = time.perf_counter()
-                reader.read(q.question, passages)
-                latencies.append((time.perf_counter() - started) * 1000)
-            rows.append([threads, precision, single, batched, sum(windows) / len(windows), percentile(latencies, 50), percentile(latencies, 95)])
+    runs = [(name, int(threads), precision) for name in args.readers.split(",")
+            for threads in args.threads.split(",") for precision in args.precisions.split(",")]
+    for name, threads, precision in runs:
+        throughput = make_reader(name, threads, precision, max_seq_len=256)
+        single = windows_per_second(throughput, questions[0].question, long_text, 1, args.repeats)
+        batched = windows_per_second(throughput, questions[0].question, long_text, 16, max(2, args.repeats // 8))
+        reader = make_reader(name, threads, precision, max_seq_len=Settings().max_seq_len)
+        latencies, windows = [], []
+        for i, q in enumerate(short[: args.repeats * 3]):
+            group = short[i : i + 5]
+            passages = [Passage(Chunk(n, str(n), 0, len(g.context), g.context)) for n, g in enumerate(group)]
+            windows.append(len(reader._windows(q.question, [p.text for p in passages])))
+            started = time.perf_counter()
+            reader.read(q.question, passages)
+            latencies.append((time.perf_counter() - started) * 1000)
+        rows.append([name, threads, precision, single, batched, sum(windows) / len(windows), percentile(latencies, 50), percentile(latencies, 95)])
     print_table(
         "Reader speed (SQuAD paragraphs of articles 1-36, 2-core CPU)",
-        ["threads", "weights", "windows/s batch 1 (256 tok)", "windows/s batch 16", "windows per 5 passages", "5 passages p50 ms", "p95 ms"],
+        ["reader", "threads", "weights", "windows/s batch 1 (256 tok)", "windows/s batch 16", "windows per 5 passages", "5 passages p50 ms", "p95 ms"],
         rows,
     )
 

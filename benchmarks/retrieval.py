@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import Settings  # noqa: E402
+from qa.config import SHARED_DATA, Settings  # noqa: E402
 from qa.evaluate import evaluate_retriever  # noqa: E402
 from qa.questions import Question, load_questions, parse_article_range  # noqa: E402
 
@@ -76,7 +76,7 @@ def run_child(part: str, data: Path, n_queries: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--queries", type=int, default=300, help="BBC latency queries")
     parser.add_argument("--part", choices=("squad", "bbc"), help=argparse.SUPPRESS)
     args = parser.parse_args()

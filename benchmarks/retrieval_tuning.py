@@ -20,7 +20,7 @@ from _table import print_table  # noqa: E402
 from qa.articles import load_corpus  # noqa: E402
 from qa.bm25 import BM25Index  # noqa: E402
 from qa.chunking import chunk_articles  # noqa: E402
-from qa.config import Settings  # noqa: E402
+from qa.config import SHARED_DATA, Settings  # noqa: E402
 from qa.dense import DenseIndex, Embedder  # noqa: E402
 from qa.fusion import Ranking, fuse  # noqa: E402
 from qa.index import passage_text  # noqa: E402
@@ -45,7 +45,7 @@ def recall_row(label: str, ranks: list[int | None]) -> list[object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--articles", default="1-36")
     parser.add_argument("--chunkings", default="140/40,200/50", help="chunk words/overlap words, comma separated")
     parser.add_argument("--bm25", default="0.9/0.4,1.5/0.75,0.6/0.3,1.2/0.4", help="BM25 k1/b pairs, comma separated")

@@ -22,10 +22,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
+from qa.config import SHARED_DATA  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-BBC = ROOT.parent / "shared" / "data" / "bbc-news"
+BBC = SHARED_DATA / "bbc-news"
 
 
 def questions(n: int) -> list[str]:

@@ -16,6 +16,22 @@ CALIBRATION_FILE = "calibration.json"
 
 
 @dataclass(frozen=True)
+class CandidateRecord:
+    """One question's best candidate, scored as if it were given whatever the threshold."""
+
+    answers: tuple[str, ...]  # gold answers; empty for an unanswerable question
+    candidate: str | None
+    score: float
+    em_if_answered: float
+    f1_if_answered: float
+
+    @classmethod
+    def from_eval(cls, record: dict[str, Any]) -> "CandidateRecord":
+        return cls(tuple(record["answers"]), record.get("candidate"), record["score"],
+                   record["em_if_answered"], record["f1_if_answered"])
+
+
+@dataclass(frozen=True)
 class Point:
     threshold: float
     exact_match: float
@@ -23,34 +39,34 @@ class Point:
     answered: int
 
 
-def replay(records: Sequence[dict[str, Any]], threshold: float) -> Point:
+def replay(records: Sequence[CandidateRecord], threshold: float) -> Point:
     em = f1 = 0.0
     answered = 0
     for r in records:
-        says = r.get("candidate") is not None and r["score"] >= threshold
+        says = r.candidate is not None and r.score >= threshold
         answered += says
-        if not r["answers"]:
+        if not r.answers:
             em, f1 = em + (not says), f1 + (not says)
         elif says:
-            em, f1 = em + r["em_if_answered"], f1 + r["f1_if_answered"]
+            em, f1 = em + r.em_if_answered, f1 + r.f1_if_answered
     n = max(1, len(records))
     return Point(threshold, 100 * em / n, 100 * f1 / n, answered)
 
 
-def curve(records: Sequence[dict[str, Any]]) -> list[Point]:
+def curve(records: Sequence[CandidateRecord]) -> list[Point]:
     """One point per distinct cut: answer the i best-scored questions, for every i.
 
     Each cut's threshold lies halfway between the last score answered and the first refused,
     the choice least sensitive to small score changes.
     """
-    scores = sorted({r["score"] for r in records if r.get("candidate") is not None}, reverse=True)
+    scores = sorted({r.score for r in records if r.candidate is not None}, reverse=True)
     if not scores:
         return [replay(records, 1.0)]
     thresholds = [(scores[0] + 1.0) / 2] + [(a + b) / 2 for a, b in zip(scores, scores[1:])] + [0.0]
     return [replay(records, t) for t in thresholds]
 
 
-def best_point(records: Sequence[dict[str, Any]]) -> Point:
+def best_point(records: Sequence[CandidateRecord]) -> Point:
     """Highest F1; among ties, the highest threshold (fewest risky answers)."""
     return max(curve(records), key=lambda p: (p.f1, p.threshold))
 

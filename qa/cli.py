@@ -30,7 +30,7 @@ def _settings_options() -> argparse.ArgumentParser:
     group.add_argument("--chunk-words", type=int)
     group.add_argument("--chunk-overlap-words", type=int)
     group.add_argument("--dense-model", help="sentence-transformers model name or path")
-    group.add_argument("--reader-model", help="folder of a Hugging Face question-answering model")
+    group.add_argument("--reader", help="fast (default), accurate, or the folder of a question-answering model")
     group.add_argument("--reader-precision", choices=READER_PRECISIONS, help="reader weights in memory (auto: bfloat16 where the CPU supports it)")
     group.add_argument("--fusion", choices=("rrf", "weighted"))
     group.add_argument("--dense-weight", type=float, help="share of the dense retriever in fusion (0..1)")
@@ -96,7 +96,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults < a threshold calibrated for this index < QA_* variables < flags."""
     from qa.calibration import saved_settings
 
-    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader_model", "reader_precision", "fusion", "dense_weight", "threads")
+    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader", "reader_precision", "fusion", "dense_weight", "threads")
     flags = {name: getattr(args, name, None) for name in fields}
     environment = env_overrides()
     index_dir = flags["index_dir"] or environment.get("index_dir") or Settings().index_dir
@@ -192,7 +192,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         from qa.reader import Reader
 
         reader = Reader.from_settings(settings)
-        result = evaluate.evaluate_reader(questions, lambda q, text: reader.read_text(q, text, top_n=1))
+        # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
+        # or a threshold is given; SQuAD v1.1 protocol (always answer) otherwise.
+        abstains = args.threshold is not None or any(not q.answerable for q in questions)
+        threshold = settings.no_answer_threshold if abstains else None
+        result = evaluate.evaluate_reader(questions, lambda q, text: reader.read_text(q, text, top_n=1), threshold)
     else:
         pipeline = _pipeline(args, settings)
         if args.mode == "retriever":
@@ -203,9 +207,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
     print(evaluate.format_table(result.summary))
     if args.calibrate:
-        from qa.calibration import best_point, replay, save_threshold
+        from qa.calibration import CandidateRecord, best_point, replay, save_threshold
 
-        best, current = best_point(result.records), replay(result.records, settings.no_answer_threshold)
+        candidates = [CandidateRecord.from_eval(r) for r in result.records]
+        best, current = best_point(candidates), replay(candidates, settings.no_answer_threshold)
         path = save_threshold(settings.index_dir, best, str(args.questions))
         print(f"calibrated no-answer threshold {best.threshold:.4f}: F1 {best.f1:.2f}, EM {best.exact_match:.2f}, "
               f"{best.answered}/{len(result.records)} answered (was F1 {current.f1:.2f} at {settings.no_answer_threshold:.4f}); saved to {path}")
@@ -222,7 +227,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_settings(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "mode": args.mode, "dense_model": settings.dense_model, "reader_model": settings.reader_model,
+        "mode": args.mode, "dense_model": settings.dense_model, "reader": settings.reader,
         "fusion": settings.fusion, "top_k": args.top_k or settings.top_k, "chunk_words": settings.chunk_words,
         "chunk_overlap_words": settings.chunk_overlap_words, "no_answer_threshold": settings.no_answer_threshold,
         "max_seq_len": settings.max_seq_len, "doc_stride": settings.doc_stride,

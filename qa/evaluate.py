@@ -81,22 +81,37 @@ def evaluate_retriever(questions: Sequence[Question], retrieve: Callable[[str, i
     return EvalResult("retriever", {"n": len(records), **_retrieval_summary(records), **_latency(records)}, records)
 
 
-def evaluate_reader(questions: Sequence[Question], read_text: Callable[[str, str], list[Any]]) -> EvalResult:
-    """The gold paragraph is given; the reader's best span is scored against the gold answers."""
+def evaluate_reader(
+    questions: Sequence[Question], read_text: Callable[[str, str], list[Any]], threshold: float | None
+) -> EvalResult:
+    """The gold paragraph is given; the reader's best span is scored against the gold answers.
+
+    With a ``threshold`` a best span scoring under it is no answer (SQuAD 2.0); without one the
+    reader always answers (SQuAD v1.1). Either way each record keeps the best candidate, so the
+    summary can also give the F1 at the best threshold, as the official SQuAD 2.0 script does.
+    """
+    from qa.calibration import CandidateRecord, best_point
+
     missing = [q.id for q in questions if q.context is None]
     if missing:
         raise ValueError(f"reader mode needs questions with their paragraph (SQuAD or MRQA format); {len(missing)} lack one")
     records = []
     for q in _progress(questions, "reader"):
         answers, ms = _timed(lambda: read_text(q.question, q.context))
-        prediction = answers[0].text if answers else None
-        em, f1 = best_over_golds(prediction, q.answers) if q.answers else (float(prediction is None),) * 2
+        best = answers[0] if answers else None
+        prediction = best.text if best and (threshold is None or best.score >= threshold) else None
+        em, f1 = best_over_golds(prediction, q.answers)
+        em_if_answered, f1_if_answered = best_over_golds(best.text, q.answers) if best and q.answers else (0.0, 0.0)
         records.append({
             "id": q.id, "question": q.question, "answers": list(q.answers), "prediction": prediction,
-            "score": answers[0].score if answers else None, "em": em, "f1": f1, "latency_ms": ms,
+            "candidate": best.text if best else None, "score": best.score if best else 0.0,
+            "em": em, "f1": f1, "em_if_answered": em_if_answered, "f1_if_answered": f1_if_answered, "latency_ms": ms,
         })
-    summary = _answer_summary(records)
-    return EvalResult("reader", {"n": len(records), "exact_match": summary["exact_match"], "f1": summary["f1"], **_latency(records)}, records)
+    summary = {"n": len(records), **_answer_summary(records)}
+    if summary["no_answer_accuracy"] is not None:
+        best_cut = best_point([CandidateRecord.from_eval(r) for r in records])
+        summary.update(best_f1=round(best_cut.f1, 2), best_f1_threshold=round(best_cut.threshold, 4))
+    return EvalResult("reader", {**summary, **_latency(records)}, records)
 
 
 def evaluate_end_to_end(

@@ -13,6 +13,12 @@ from pathlib import Path
 from typing import Any
 
 
+# SQuAD v1.1 dev, 0-based article positions in file order: the one split every program uses.
+SQUAD_TRAIN_ARTICLES = range(0, 34)  # articles 1-34: training
+SQUAD_VALIDATION_ARTICLES = range(34, 36)  # articles 35-36: tuning and checkpoint choice
+SQUAD_HELD_OUT_ARTICLES = range(36, 48)  # articles 37-48: reported, never tuned on
+
+
 class QuestionFileError(ValueError):
     """A question file that cannot be read; the message names the file and line."""
 
@@ -24,6 +30,7 @@ class Question:
     answers: tuple[str, ...] = ()
     article: str | None = None
     context: str | None = None  # the gold paragraph, where the format has one
+    # Character offsets of the answers in ``context`` (training needs them; MRQA's may be off by one).
     answer_starts: tuple[int, ...] = field(default=(), compare=False)
 
     @property
@@ -97,7 +104,10 @@ def _project_record(path: Path, number: int, record: dict[str, Any], position: i
 def _mrqa_record(path: Path, number: int, record: dict[str, Any]) -> list[Question]:
     try:
         return [
-            Question(str(qa["qid"]), qa["question"], tuple(qa["answers"]), context=record["context"])
+            Question(
+                str(qa["qid"]), qa["question"], tuple(qa["answers"]), context=record["context"],
+                answer_starts=tuple(d["char_spans"][0][0] for d in qa.get("detected_answers", ())),
+            )
             for qa in record["qas"]
         ]
     except (KeyError, TypeError):

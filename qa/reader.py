@@ -32,16 +32,19 @@ class _Window:
 
 
 class Reader:
+    """Loads its model on first use; one instance is shared by every request thread."""
+
     def __init__(
         self,
         model_path: str | Path,
         *,
-        max_seq_len: int = 256,
-        doc_stride: int = 96,
-        max_answer_tokens: int = 30,
-        batch_size: int = 16,
+        max_seq_len: int,
+        doc_stride: int,
+        max_answer_tokens: int,
+        batch_size: int,
+        precision: str,
         threads: int | None = None,
-        precision: str = "auto",
+        model_cache: Path | None = None,
     ) -> None:
         if precision not in READER_PRECISIONS:
             raise ValueError(f"reader precision must be one of {', '.join(READER_PRECISIONS)}, got {precision!r}")
@@ -52,25 +55,35 @@ class Reader:
         self.batch_size = batch_size
         self.threads = threads
         self.precision = precision
+        self.model_cache = model_cache
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Reader":
+        from qa.reader_models import reader_folder
+
         return cls(
-            settings.reader_model,
+            reader_folder(settings.reader),
             max_seq_len=settings.max_seq_len,
             doc_stride=settings.doc_stride,
             max_answer_tokens=settings.max_answer_tokens,
             batch_size=settings.reader_batch_size,
             threads=settings.threads,
             precision=settings.reader_precision,
+            model_cache=settings.model_cache,
         )
 
     @classmethod
     def from_loaded(cls, model: Any, tokenizer: Any, **options: Any) -> "Reader":
         """Wrap a model already in memory (the training loop evaluates its checkpoints this way)."""
+        defaults = Settings()
+        options = {
+            "max_seq_len": defaults.max_seq_len, "doc_stride": defaults.doc_stride,
+            "max_answer_tokens": defaults.max_answer_tokens, "batch_size": defaults.reader_batch_size,
+            "precision": "float32", **options,
+        }
         reader = cls("<in memory>", **options)
         reader._model, reader._tokenizer = model, tokenizer
         return reader
@@ -79,15 +92,16 @@ class Reader:
         with self._lock:
             if self._model is None:
                 import torch
-                from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+                from qa.reader_models import load_reader_model
 
                 if not Path(self.model_path).is_dir():
                     raise FileNotFoundError(f"reader model folder not found: {self.model_path}")
                 if self.threads:
                     torch.set_num_threads(self.threads)
-                self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-                model = AutoModelForQuestionAnswering.from_pretrained(self.model_path, dtype=_torch_dtype(self.precision))
-                self._model = model.eval()
+                self._model, self._tokenizer = load_reader_model(
+                    Path(self.model_path), _torch_dtype(self.precision), self.model_cache or Settings().model_cache
+                )
         return self._model, self._tokenizer
 
     def read_text(self, question: str, text: str, top_n: int = 5) -> list[Answer]:
@@ -153,21 +167,18 @@ class Reader:
         import torch
 
         model, tokenizer = self._load()
+        with_token_types = "token_type_ids" in tokenizer.model_input_names
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         for begin in range(0, len(order), self.batch_size):
             batch = [windows[i] for i in order[begin : begin + self.batch_size]]
-            width = max(len(w.input_ids) for w in batch)
-            ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-            types = torch.zeros((len(batch), width), dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, w in enumerate(batch):
-                n = len(w.input_ids)
-                ids[row, :n] = torch.tensor(w.input_ids)
-                types[row, :n] = torch.tensor(w.token_type_ids)
-                mask[row, :n] = 1
+            inputs = pad_windows(
+                [w.input_ids for w in batch],
+                [w.token_type_ids for w in batch] if with_token_types else None,
+                tokenizer.pad_token_id,
+            )
             with torch.inference_mode():
-                out = model(input_ids=ids.to(model.device), token_type_ids=types.to(model.device), attention_mask=mask.to(model.device))
-            padding = (mask == 0).to(model.device)
+                out = model(**{k: v.to(model.device) for k, v in inputs.items()})
+            padding = (inputs["attention_mask"] == 0).to(model.device)
             start = out.start_logits.float().masked_fill(padding, float("-inf")).log_softmax(-1).cpu().numpy()
             end = out.end_logits.float().masked_fill(padding, float("-inf")).log_softmax(-1).cpu().numpy()
             for row, w in enumerate(batch):
@@ -188,6 +199,25 @@ class Reader:
                 if char_end > char_start:
                     spans.append((char_start, char_end, float(np.exp(start[s] + end[e]))))
         return spans
+
+
+def pad_windows(input_ids: list[list[int]], token_type_ids: list[list[int]] | None, pad_id: int) -> dict[str, Any]:
+    """Right-padded tensors and attention mask; token types only for models that take them (BERT, not MPNet)."""
+    import torch
+
+    width = max(len(ids) for ids in input_ids)
+    batch = {
+        "input_ids": torch.full((len(input_ids), width), pad_id, dtype=torch.long),
+        "attention_mask": torch.zeros((len(input_ids), width), dtype=torch.long),
+    }
+    if token_type_ids is not None:
+        batch["token_type_ids"] = torch.zeros((len(input_ids), width), dtype=torch.long)
+    for row, ids in enumerate(input_ids):
+        batch["input_ids"][row, : len(ids)] = torch.tensor(ids)
+        batch["attention_mask"][row, : len(ids)] = 1
+        if token_type_ids is not None:
+            batch["token_type_ids"][row, : len(ids)] = torch.tensor(token_type_ids[row])
+    return batch
 
 
 def _torch_dtype(precision: str) -> Any:

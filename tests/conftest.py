@@ -15,7 +15,7 @@ from qa.config import PROJECT_DIR, Settings  # noqa: E402
 from qa.dense import Embedder  # noqa: E402
 
 BUNDLED_CORPUS = PROJECT_DIR / "corpus"
-SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import BUNDLED_CORPUS, SHARED_DATA, write
+from conftest import BUNDLED_CORPUS, write
 
 from qa.articles import load_corpus
-
-SEED_DIR = SHARED_DATA.parent / "corpus"
 
 
 def test_bundled_corpus_keeps_seed_text_and_metadata() -> None:
@@ -16,7 +14,8 @@ def test_bundled_corpus_keeps_seed_text_and_metadata() -> None:
     by_id = {a.id: a for a in corpus.articles}
     assert set(by_id) == {"000_f0a75daec6ee78f1", "002_bd9c41ece31b38c8"}
     for article in corpus.articles:
-        seed = (SEED_DIR / f"{article.id}.txt").read_text(encoding="utf-8")
+        # The body after the front matter is the seed text as it came: " date YYYY-MM-DD text".
+        seed = (BUNDLED_CORPUS / f"{article.id}.md").read_text(encoding="utf-8").partition("\n\n")[2]
         marker, _, body = seed.strip().partition(" ")[2].partition(" ")
         assert article.text == body.strip()  # unchanged text after the "date YYYY-MM-DD" marker
         assert article.date == marker

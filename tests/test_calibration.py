@@ -4,12 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.calibration import best_point, curve, replay, save_threshold, saved_settings
+from qa.calibration import CandidateRecord, best_point, curve, replay, save_threshold, saved_settings
 
 
-def _record(score: float, answerable: bool, right: bool) -> dict:
-    return {"answers": ["x"] if answerable else [], "candidate": "c", "score": score,
-            "em_if_answered": float(right), "f1_if_answered": float(right)}
+def _record(score: float, answerable: bool, right: bool) -> CandidateRecord:
+    return CandidateRecord(("x",) if answerable else (), "c", score, float(right), float(right))
 
 
 RECORDS = [

@@ -116,3 +116,13 @@ def test_eval_diff_and_report(index_args: list[str], tmp_path: Path, capsys: pyt
     assert f"wrong -> right: {flipped_to_right}" in out  # unanswerable questions now refused
     assert "exact_match" in out and "no_answer_accuracy" in out
     assert main(["eval-diff", str(a), str(tmp_path / "missing.json")]) == 2
+
+
+def test_reader_setting_picks_the_model(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from qa.config import SHIPPED_READERS
+
+    question = ["ask", "Which actress plays Commander Eve Kim?", "--json", *index_args]
+    assert main([*question, "--reader", str(SHIPPED_READERS["fast"])]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"]["text"] == "Gong Hyo Jin"
+    assert main([*question, "--reader", str(tmp_path / "missing-model")]) == 2
+    assert "neither a shipped reader" in capsys.readouterr().err

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.config import SHIPPED_READER, Settings
+from qa.config import SHIPPED_READERS, Settings
 from qa.reader import Reader
 from qa.schema import Chunk, Passage
 
@@ -24,8 +24,9 @@ def reader() -> Reader:
 
 
 def test_shipped_model_is_inside_the_package() -> None:
-    assert (SHIPPED_READER / "model.safetensors").is_file()
-    assert (SHIPPED_READER / "model.safetensors").stat().st_size < 50 * 2**20
+    weights = SHIPPED_READERS["fast"] / "model.safetensors"
+    assert weights.is_file()
+    assert weights.stat().st_size < 50 * 2**20
 
 
 @pytest.mark.parametrize(
@@ -70,7 +71,7 @@ def test_long_article_answer_near_the_end(reader: Reader) -> None:
 
 def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: Reader) -> None:
     text = FILLER * 6 + PARAGRAPH + " " + FILLER * 6
-    small_windows = Reader(SHIPPED_READER, max_seq_len=128, doc_stride=100)
+    small_windows = Reader.from_settings(Settings(max_seq_len=128, doc_stride=100))
     answers = small_windows.read_text("When did the bridge open to traffic?", text, top_n=20)
     spans = [(a.start, a.end) for a in answers]
     assert len(spans) == len(set(spans))
@@ -104,7 +105,8 @@ def test_empty_inputs(reader: Reader) -> None:
 
 def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="reader model folder"):
-        Reader(tmp_path / "nope").read_text("q?", "some text")
+        Reader(tmp_path / "nope", max_seq_len=384, doc_stride=128, max_answer_tokens=30, batch_size=16,
+               precision="float32").read_text("q?", "some text")
 
 
 def test_bfloat16_weights_find_the_same_spans_as_float32() -> None:

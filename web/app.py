@@ -104,7 +104,7 @@ def create_app(pipeline: Pipeline) -> Flask:
             status="ok",
             articles=len(pipeline.index.articles),
             chunks=len(pipeline.index.chunks),
-            models={"dense": pipeline.settings.dense_model, "reader": pipeline.settings.reader_model},
+            models={"dense": pipeline.settings.dense_model, "reader": pipeline.settings.reader},
             no_answer_threshold=pipeline.settings.no_answer_threshold,
             index_built_at=pipeline.index.manifest.get("built_at"),
         )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
 from qa.config import Settings
-from qa.train_reader import Example, _locate, add_negatives, bucketed_batches, distractors, featurize, group_contexts
+from qa.config import SHIPPED_READERS
+from training.reader_data import (
+    Example,
+    add_negatives,
+    bucketed_batches,
+    distractors,
+    featurize,
+    group_contexts,
+    load_training_data,
+    locate,
+)
 
 PARAGRAPHS = [
     "The Eiffel Tower was completed in 1889 for the World's Fair in Paris.",
@@ -23,9 +35,9 @@ def example(question: str, context: str, answer: str, group: str = "paris") -> E
 def test_locate_repairs_spans_that_are_off_by_one() -> None:
     context = "Born in Ulm, Einstein moved to Bern."
     start = context.index("Ulm")
-    assert _locate(context, "Ulm", start + 1) == start
-    assert _locate(context, "Bern", 0) == context.index("Bern")
-    assert _locate(context, "Zurich", 3) is None
+    assert locate(context, "Ulm", start + 1) == start
+    assert locate(context, "Bern", 0) == context.index("Bern")
+    assert locate(context, "Zurich", 3) is None
 
 
 def test_distractors_are_related_paragraphs_without_the_answer() -> None:
@@ -52,7 +64,7 @@ def test_negatives_never_contain_the_gold_answer() -> None:
 def tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(Settings().reader_model)
+    return AutoTokenizer.from_pretrained(SHIPPED_READERS["fast"])
 
 
 def test_features_point_at_the_answer_tokens_or_at_cls(tokenizer) -> None:
@@ -83,10 +95,10 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
     from qa.metrics import best_over_golds
     from qa.reader import Reader
     from qa.schema import Chunk, Passage
-    from qa.train_reader import evaluate_reader
+    from training.train_reader import evaluate_reader
 
-    model = AutoModelForQuestionAnswering.from_pretrained(Settings().reader_model, dtype=torch.float32).eval()
-    tokenizer = AutoTokenizer.from_pretrained(Settings().reader_model)
+    model = AutoModelForQuestionAnswering.from_pretrained(SHIPPED_READERS["fast"], dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(SHIPPED_READERS["fast"])
     visitors = "Paris hosts millions of visitors every year. Many climb the tower, which opened in 1889 after two years of work."
     misleading = "The Eiffel Tower was completed in 1887 according to an early plan, but the date moved."
     examples = [
@@ -109,7 +121,53 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
     alone = expected(lambda e: [e.context])
     beside = expected(lambda e: [e.context, *distractors(e, groups, 4)])
     assert alone != beside  # the misleading paragraph wins beside the first question's gold one
-    scores = evaluate_reader(model, tokenizer, examples, groups, 384, 128)
+    unanswerable = Example("u", "Who painted the tower in 1930?", PARAGRAPHS[1], None, "", (), "paris")
+    scores = evaluate_reader(model, tokenizer, examples, [unanswerable], groups, 384, 128)
     assert (scores["exact_match"], scores["f1"]) == pytest.approx(alone)
     assert (scores["distractor_exact_match"], scores["distractor_f1"]) == pytest.approx(beside)
+    # SQuAD 2.0 F1 at the best threshold over 4 questions: never worse than answering everything.
+    assert scores["squad2_f1"] >= alone[1] * 3 / 4
     assert model.training  # handed back in training mode
+
+
+def _squad_file(path: Path, titles: list[str], unanswerable: bool = False) -> Path:
+    data = {"version": "v2.0", "data": [
+        {"title": title, "paragraphs": [{"context": f"{title} was founded in 1900 by Ada.", "qas": [
+            {"id": f"{title}-a", "question": f"When was {title} founded?", "answers": [{"text": "1900", "answer_start": len(title) + 20}]},
+            *([{"id": f"{title}-u", "question": f"Who closed {title}?", "answers": [], "is_impossible": True}] if unanswerable else []),
+        ]}]} for title in titles]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_training_data_keeps_the_squad_split(tmp_path: Path) -> None:
+    """Articles 1-34 train, 35-36 validate, 37-48 are never read; SQuAD 2.0 adds unanswerables only."""
+    dev_titles = [f"Dev{i}" for i in range(1, 49)]
+    _squad_file(tmp_path / "squad" / "dev-v1.1.json", dev_titles)
+    _squad_file(tmp_path / "squad" / "train-v1.1.json", ["Train1", "Train2"])
+    _squad_file(tmp_path / "squad2" / "dev-v2.0-articles-1-36.json", dev_titles[:36], unanswerable=True)
+    _squad_file(tmp_path / "squad2" / "train-v2.0-first-10-articles.json", ["Train1"], unanswerable=True)
+    for name in ("new_wiki", "reddit", "amazon_reviews"):
+        _squad_file(tmp_path / "squadshifts" / f"{name}_v1.0.json", [f"Shift-{name}"])
+    (tmp_path / "mrqa" / "dev").mkdir(parents=True)
+    for name in ("RelationExtraction", "DuoRC"):
+        (tmp_path / "mrqa" / "dev" / f"{name}.jsonl").write_text(
+            '{"header": {}}\n{"context": "Ray died in 1979.", "qas": [{"qid": "' + name + '", "question": "When?",'
+            ' "answers": ["1979"], "detected_answers": [{"text": "1979", "char_spans": [[13, 16]]}]}]}\n'
+        )
+    data = load_training_data(tmp_path)
+    train_ids = {e.id for e in data.train}
+    assert {f"Dev{i}-a" for i in range(1, 35)} <= train_ids
+    assert {f"Dev{i}-u" for i in range(1, 35)} <= train_ids and "Train1-u" in train_ids
+    assert "Train1-a" in train_ids and "Dev1-a" in train_ids  # v1.1 once, not again from the 2.0 file
+    assert sum(e.id == "Train1-a" for e in data.train) == 1
+    assert {"RelationExtraction", "DuoRC", "Shift-reddit-a"} <= train_ids
+    assert not any(e.id.startswith(("Dev35", "Dev36")) for e in data.train)
+    assert not any(f"Dev{i}-" in e.id for e in data.train + data.validation for i in range(37, 49))
+    assert {e.id for e in data.validation} == {"Dev35-a", "Dev36-a"}
+    assert {e.id for e in data.validation_unanswerable} == {"Dev35-u", "Dev36-u"}
+    relation = next(e for e in data.train if e.id == "RelationExtraction")
+    assert relation.context[relation.answer_start :].startswith("1979")
+    unanswerable = next(e for e in data.train if e.id == "Dev1-u")
+    assert unanswerable.answer_start is None and unanswerable.golds == ()
