@@ -57,6 +57,8 @@ class Settings:
     max_seq_len: int = 384
     doc_stride: int = 128
     max_answer_tokens: int = 30
+    # Longer questions are refused: a window must keep more than doc_stride tokens for the passage.
+    max_question_tokens: int = 96
     reader_batch_size: int = 16
     reader_precision: str = "auto"  # bfloat16 where the CPU has native support, else float32
     # Both chosen on SQuAD dev articles 35 (answerable) and 36 with its article left out of the

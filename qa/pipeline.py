@@ -30,9 +30,15 @@ def check_question(value: object) -> str:
         raise BadQuestion("missing 'question'")
     if not isinstance(value, str):
         raise BadQuestion("'question' must be a string")
-    question = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadQuestion("'question' is not valid Unicode text (it holds a lone surrogate)") from None
+    question = "".join(ch for ch in value if ch.isprintable() or ch.isspace()).strip()
     if not question:
         raise BadQuestion("'question' is empty")
+    if not any(ch.isalnum() for ch in question):
+        raise BadQuestion("'question' has no words in it")
     if len(question) > MAX_QUESTION_CHARS:
         raise BadQuestion(f"'question' is longer than {MAX_QUESTION_CHARS} characters")
     return question
@@ -72,6 +78,7 @@ class Pipeline:
         return self.retriever.retrieve(question, top_k, mode)
 
     def ask(self, question: str, top_k: int | None = None, threshold: float | None = None) -> Result:
+        self.reader.check_question(question)  # before retrieval: a refused question costs nothing
         started = time.perf_counter()
         passages = self.retrieve(question, top_k)
         return self.answer(question, passages, threshold, retrieve_ms=(time.perf_counter() - started) * 1000)

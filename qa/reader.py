@@ -23,6 +23,10 @@ _CANDIDATES_PER_WINDOW = 20
 _EDGE_CHARACTERS = "\"'‘’“”«»,;: \n"
 
 
+class QuestionTooLong(ValueError):
+    """A question with too many tokens to leave room for the passage in a reader window."""
+
+
 @dataclass(frozen=True)
 class _Window:
     passage_index: int
@@ -43,11 +47,15 @@ class Reader:
         max_answer_tokens: int,
         batch_size: int,
         precision: str,
+        max_question_tokens: int = 96,
         threads: int | None = None,
         model_cache: Path | None = None,
     ) -> None:
         if precision not in READER_PRECISIONS:
             raise ValueError(f"reader precision must be one of {', '.join(READER_PRECISIONS)}, got {precision!r}")
+        if max_question_tokens + 3 + doc_stride >= max_seq_len:
+            raise ValueError("max_question_tokens + doc_stride must leave room for the passage in max_seq_len")
+        self.max_question_tokens = max_question_tokens
         self.model_path = str(model_path)
         self.max_seq_len = max_seq_len
         self.doc_stride = doc_stride
@@ -70,6 +78,7 @@ class Reader:
             doc_stride=settings.doc_stride,
             max_answer_tokens=settings.max_answer_tokens,
             batch_size=settings.reader_batch_size,
+            max_question_tokens=settings.max_question_tokens,
             threads=settings.threads,
             precision=settings.reader_precision,
             model_cache=settings.model_cache,
@@ -82,7 +91,7 @@ class Reader:
         options = {
             "max_seq_len": defaults.max_seq_len, "doc_stride": defaults.doc_stride,
             "max_answer_tokens": defaults.max_answer_tokens, "batch_size": defaults.reader_batch_size,
-            "precision": "float32", **options,
+            "max_question_tokens": defaults.max_question_tokens, "precision": "float32", **options,
         }
         reader = cls("<in memory>", **options)
         reader._model, reader._tokenizer = model, tokenizer
@@ -109,10 +118,21 @@ class Reader:
         passage = Passage(Chunk(id=0, article_id="text", start=0, end=len(text), text=text))
         return self.read(question, [passage], top_n=top_n)
 
+    def check_question(self, question: str) -> None:
+        """Raise QuestionTooLong for a question the windows cannot hold (the tokenizer would panic)."""
+        _, tokenizer = self._load()
+        count = len(tokenizer(question, add_special_tokens=False)["input_ids"])
+        if count > self.max_question_tokens:
+            raise QuestionTooLong(
+                f"'question' is {count} tokens long for the reader; the limit is {self.max_question_tokens} "
+                "(about 60 words)"
+            )
+
     def read(self, question: str, passages: Sequence[Passage], top_n: int | None = 5) -> list[Answer]:
         """The ``top_n`` best distinct spans over all passages (all of them for None), best first."""
         if not passages or not question.strip():
             return []
+        self.check_question(question)
         windows = self._windows(question, [p.text for p in passages])
         best: dict[tuple[str, int, int], Answer] = {}
         for window, start_logits, end_logits in self._run(windows):

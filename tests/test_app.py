@@ -105,3 +105,55 @@ def test_concurrent_requests(server: Server) -> None:
     assert all(r.status_code == 200 for r in responses)
     answers = {(r.json()["question"], (r.json()["answer"] or {}).get("text")) for r in responses}
     assert len(answers) == 2  # every copy of a question got the same answer
+
+
+@pytest.mark.parametrize("question", ["why? " * 200, "何" * 300, "Tell me about the drama. " * 40])
+def test_questions_too_long_for_the_reader_get_a_400_and_the_server_lives(server: Server, question: str) -> None:
+    """These once made the tokenizer panic inside the request, leaving the socket hanging."""
+    for response in (
+        requests.post(f"{server.url}/api/ask", json={"question": question[:1000]}, timeout=30),
+        requests.get(f"{server.url}/api/ask", params={"q": question[:1000]}, timeout=30),
+    ):
+        assert response.status_code == 400
+        assert "tokens long for the reader; the limit is" in response.json()["error"]
+    page = requests.get(f"{server.url}/", params={"q": question[:1000]}, timeout=30)
+    assert page.status_code == 400 and "the limit is" in page.text
+    assert requests.get(f"{server.url}/api/health", timeout=10).status_code == 200
+
+
+class _Panic(BaseException):
+    """Stands in for pyo3's PanicException, which is a BaseException, not an Exception."""
+
+
+@pytest.mark.parametrize("failure", [_Panic("tokenizer panicked"), RuntimeError("index vanished")])
+def test_any_failure_in_a_request_is_a_json_500_with_a_request_id(bundled_pipeline, monkeypatch, failure) -> None:
+    from web.app import create_app
+
+    def fail(*args, **kwargs):
+        raise failure
+
+    client = create_app(bundled_pipeline).test_client()
+    monkeypatch.setattr(bundled_pipeline, "ask", fail)
+    response = client.post("/api/ask", json={"question": "Who sings?"})
+    assert response.status_code == 500
+    body = response.get_json()
+    assert len(body["request_id"]) == 12 and body["request_id"] in body["error"]
+    assert client.get("/api/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"question": "\ud800"}, "lone surrogate"),
+        ({"question": "\x00\x00\x00"}, "'question' is empty"),
+        ({"question": "?!… —"}, "no words"),
+        ({"question": "Who sings?", "top_k": "1_0"}, "'top_k' must be an integer"),
+        ({"question": "Who sings?", "top_k": "٣"}, "'top_k' must be an integer"),
+    ],
+)
+def test_odd_questions_and_top_k_are_refused_with_a_message(bundled_pipeline, params, message) -> None:
+    from web.app import create_app
+
+    client = create_app(bundled_pipeline).test_client()
+    response = client.post("/api/ask", json=params)
+    assert response.status_code == 400 and message in response.get_json()["error"]

@@ -126,3 +126,9 @@ def test_reader_setting_picks_the_model(index_args: list[str], tmp_path: Path, c
     assert json.loads(capsys.readouterr().out)["answer"]["text"] == "Gong Hyo Jin"
     assert main([*question, "--reader", str(tmp_path / "missing-model")]) == 2
     assert "neither a shipped reader" in capsys.readouterr().err
+
+
+def test_a_question_too_long_for_the_reader_is_a_usage_error(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "why " * 120, *index_args]) == 2
+    err = capsys.readouterr().err
+    assert "120 tokens long for the reader; the limit is 96" in err and "Traceback" not in err

@@ -6,12 +6,18 @@ elsewhere); article text is only ever rendered through Jinja's autoescaping.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import logging
+import uuid
+from typing import Any, Callable, Iterable
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from qa.pipeline import BadQuestion, Pipeline, check_question
+from qa.reader import QuestionTooLong
+
+log = logging.getLogger("web.app")
 
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
@@ -36,10 +42,10 @@ def validate_top_k(value: Any) -> int | None:
     if isinstance(value, bool):
         raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}")
     if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}") from None
+        # ASCII digits only: int() would also take "1_0" and Arabic-Indic digits.
+        if not value.strip().isascii() or not value.strip().isdigit():
+            raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}")
+        value = int(value.strip())
     if not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
         raise BadRequest(f"'top_k' must be an integer from 1 to {MAX_TOP_K}")
     return value
@@ -60,6 +66,21 @@ def create_app(pipeline: Pipeline) -> Flask:
         if request.path.startswith("/api/"):
             return jsonify(error=error.message), error.status
         return render_template("index.html", error=error.message, question=request.args.get("q", "")), error.status
+
+    @app.errorhandler(QuestionTooLong)
+    def question_too_long(error: QuestionTooLong) -> tuple[Response, int] | tuple[str, int]:
+        return bad_request(BadRequest(str(error)))
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> tuple[Response, int] | tuple[str, int]:
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        request_id = uuid.uuid4().hex[:12]
+        log.exception("request %s failed: %s %s", request_id, request.method, request.path)
+        message = f"internal error (request id {request_id})"
+        if request.path.startswith("/api/"):
+            return jsonify(error=message, request_id=request_id), 500
+        return render_template("error.html", status=500, message=message), 500
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Any, int]:
@@ -126,7 +147,31 @@ def create_app(pipeline: Pipeline) -> Flask:
             raise BadRequest(f"no article with id {article_id!r}", status=404)
         return article
 
+    app.wsgi_app = _LastResort(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+class _LastResort:
+    """Answers a JSON 500 for what escapes Flask: BaseExceptions such as a tokenizer's Rust panic.
+
+    Without it the worker thread dies, no response is sent and the client's socket hangs.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return self.wsgi_app(environ, start_response)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - the point is to catch everything else
+            request_id = uuid.uuid4().hex[:12]
+            log.exception("request %s failed outside Flask: %s", request_id, environ.get("PATH_INFO"))
+            body = json.dumps({"error": f"internal error (request id {request_id})", "request_id": request_id}).encode()
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            start_response("500 INTERNAL SERVER ERROR", headers)
+            return [body]
 
 
 def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | None, int | None]:
