@@ -11,6 +11,7 @@ A file that cannot be read as articles is skipped with a reason; the rest still 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -47,37 +48,68 @@ class Corpus:
     files: list[Path] = field(default_factory=list)  # every file looked at, for fingerprinting
 
 
-def corpus_files(root: Path) -> list[Path]:
+def corpus_files(root: Path, problems: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Files under ``root``, hidden ones left out; unreadable folders and symlink loops go to ``problems``."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise FileNotFoundError(f"corpus not found: {root}")
-    return sorted(
-        p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    problems = [] if problems is None else problems
+    found: list[Path] = []
+
+    def unreadable(error: OSError) -> None:
+        path = Path(error.filename or root)
+        problems.append((path.relative_to(root).as_posix() if path != root else ".", f"cannot read folder: {error.strerror}"))
+
+    seen_folders: set[tuple[int, int]] = set()
+    for folder, subfolders, names in os.walk(root, onerror=unreadable, followlinks=True):
+        here = Path(folder)
+        identity = (here.stat().st_dev, here.stat().st_ino)
+        if identity in seen_folders:  # a symlink back up the tree: walking on would never end
+            problems.append((here.relative_to(root).as_posix(), "symlink loop: folder already read"))
+            subfolders[:] = []
+            continue
+        seen_folders.add(identity)
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in names:
+            path = here / name
+            if name.startswith("."):
+                continue
+            try:
+                if path.is_file():
+                    found.append(path)
+                elif path.is_symlink():
+                    problems.append((path.relative_to(root).as_posix(), "broken or looping symlink"))
+            except OSError as exc:
+                problems.append((path.relative_to(root).as_posix(), f"cannot read: {exc.strerror}"))
+    return sorted(found)
 
 
 def load_corpus(root: Path) -> Corpus:
     """All articles under ``root`` (a folder, searched recursively, or one file)."""
     root = Path(root)
-    corpus = Corpus(files=corpus_files(root))
+    corpus = Corpus()
+    corpus.files = corpus_files(root, corpus.skipped)
     base = root.parent if root.is_file() else root
     seen: set[str] = set()
     for path in corpus.files:
         relative = path.relative_to(base).as_posix()
+        line_problems: list[tuple[str, str]] = []
         try:
-            articles = load_file(path, relative)
+            articles = load_file(path, relative, line_problems)
         except NotArticles:
             continue
         except ArticleError as exc:
             corpus.skipped.append((relative, str(exc)))
             continue
+        corpus.skipped += line_problems
         for article in articles:
             corpus.articles.append(_unique(article, seen))
     return corpus
 
 
-def load_file(path: Path, relative: str | None = None) -> list[Article]:
+def load_file(path: Path, relative: str | None = None, line_problems: list[tuple[str, str]] | None = None) -> list[Article]:
+    """The articles of one file; a ``.jsonl`` line that cannot be read goes to ``line_problems``."""
     relative = relative or path.name
     suffix = path.suffix.lower()
     if path.stem.lower() in DOCUMENTATION_STEMS:
@@ -91,7 +123,18 @@ def load_file(path: Path, relative: str | None = None) -> list[Article]:
     if suffix in HTML_SUFFIXES:
         return [_parse_html(text, base_id, relative)]
     if suffix == ".jsonl":
-        records = [_json_line(line, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        records, problems = [], []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(_json_line(line, number))
+            except ArticleError as exc:
+                problems.append((f"{relative} line {number}", str(exc)))
+        if not records:
+            raise ArticleError(problems[0][1] if problems else "no records")
+        if line_problems is not None:
+            line_problems += problems
         return _from_records(records, base_id, relative)
     data = _json(text)
     if isinstance(data, dict) and isinstance(data.get("data"), list):
@@ -101,7 +144,10 @@ def load_file(path: Path, relative: str | None = None) -> list[Article]:
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"cannot read: {exc.strerror}") from None
     if b"\x00" in raw[:8192]:
         raise ArticleError("binary file")
     try:
@@ -118,6 +164,8 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArticleError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ArticleError("JSON nested too deeply") from None
 
 
 def _json_line(line: str, number: int) -> Any:
@@ -125,6 +173,8 @@ def _json_line(line: str, number: int) -> Any:
         return json.loads(line)
     except json.JSONDecodeError as exc:
         raise ArticleError(f"malformed JSON on line {number}: {exc.msg}") from None
+    except RecursionError:
+        raise ArticleError(f"JSON nested too deeply on line {number}") from None
 
 
 def _parse_text(text: str, article_id: str, relative: str) -> Article:

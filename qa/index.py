@@ -136,7 +136,13 @@ def current_build(root: Path) -> Path:
     pointer = Path(root) / POINTER
     if not pointer.exists():
         raise IndexMissing(f"no index in {root} (run `qa index`)")
-    build = Path(root) / "builds" / pointer.read_text().strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"index file {pointer} is unreadable: {exc}") from None
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"index file {pointer} does not name a build")
+    build = Path(root) / "builds" / name
     if not (build / "manifest.json").exists():
         raise IndexCorrupt(f"index file {build / 'manifest.json'} is missing")
     return build
@@ -148,6 +154,9 @@ def read_manifest(root: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexCorrupt(f"index file {path} is corrupt: {exc}") from None
+    required = ("format", "corpus", "settings", "corpus_fingerprint")
+    if not isinstance(manifest, dict) or any(key not in manifest for key in required):
+        raise IndexCorrupt(f"index file {path} is not a manifest (needs {', '.join(required)})")
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexCorrupt(f"index file {path} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
     return manifest

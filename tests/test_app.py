@@ -157,3 +157,11 @@ def test_odd_questions_and_top_k_are_refused_with_a_message(bundled_pipeline, pa
     client = create_app(bundled_pipeline).test_client()
     response = client.post("/api/ask", json=params)
     assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_deeply_nested_json_body_is_a_400(bundled_pipeline) -> None:
+    from web.app import create_app
+
+    client = create_app(bundled_pipeline).test_client()
+    response = client.post("/api/ask", data="[" * 10_000 + "]" * 10_000, content_type="application/json")
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]

@@ -67,13 +67,13 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     write(tmp_path / "image.png", b"\x89PNG\r\n")
     write(tmp_path / "README.TXT", "About this dataset.")
     corpus = load_corpus(tmp_path)
-    assert [a.id for a in corpus.articles] == ["good"]
+    assert [a.id for a in corpus.articles] == ["broken-1", "good"]  # the good line of broken.jsonl
     reasons = dict(corpus.skipped)
     assert reasons["binary.txt"] == "binary file"
     assert reasons["latin1.txt"].startswith("not UTF-8")
     assert reasons["empty.md"] == "empty file"
     assert "malformed JSON at line 1" in reasons["broken.json"]
-    assert "malformed JSON on line 2" in reasons["broken.jsonl"]
+    assert "malformed JSON on line 2" in reasons["broken.jsonl line 2"]
     assert "no 'text'" in reasons["notext.json"]
     assert "unsupported file type" in reasons["image.png"]
     assert "documentation" in reasons["README.TXT"]
@@ -97,3 +97,74 @@ def test_question_sets_beside_articles_are_left_out_quietly(tmp_path: Path) -> N
     write(tmp_path / "questions.jsonl", '{"question": "Q?", "answers": []}\n')
     corpus = load_corpus(tmp_path)
     assert [a.id for a in corpus.articles] == ["a"] and corpus.skipped == []
+
+
+def test_jsonl_keeps_its_good_lines_and_names_each_bad_one(tmp_path: Path) -> None:
+    write(tmp_path / "feed.jsonl", '{"id": "a", "text": "First."}\n{broken\n{"id": "b", "text": "Second."}\n[[[\n')
+    corpus = load_corpus(tmp_path)
+    assert [a.id for a in corpus.articles] == ["a", "b"]
+    assert [path for path, _ in corpus.skipped] == ["feed.jsonl line 2", "feed.jsonl line 4"]
+
+
+def test_deeply_nested_json_is_skipped_not_fatal(tmp_path: Path) -> None:
+    write(tmp_path / "deep.json", "[" * 100_000 + "]" * 100_000)
+    write(tmp_path / "deep.jsonl", "[" * 100_000 + "]" * 100_000 + '\n{"text": "Fine."}\n')
+    write(tmp_path / "ok.txt", "An ordinary article.")
+    corpus = load_corpus(tmp_path)
+    assert sorted(a.id for a in corpus.articles) == ["deep-1", "ok"]
+    reasons = dict(corpus.skipped)
+    assert reasons["deep.json"] == "JSON nested too deeply" and "nested too deeply" in reasons["deep.jsonl line 1"]
+
+
+def test_symlink_loops_are_reported(tmp_path: Path) -> None:
+    write(tmp_path / "news" / "a.txt", "An article.")
+    (tmp_path / "news" / "again").symlink_to(tmp_path / "news")
+    (tmp_path / "news" / "self.txt").symlink_to(tmp_path / "news" / "self.txt")
+    corpus = load_corpus(tmp_path)
+    assert [a.id for a in corpus.articles] == ["news-a"]
+    reasons = dict(corpus.skipped)
+    assert reasons["news/again"] == "symlink loop: folder already read"
+    assert reasons["news/self.txt"] == "broken or looping symlink"
+
+
+UNREADABLE_PROBE = """
+import json, sys
+from qa.articles import load_corpus
+corpus = load_corpus(sys.argv[1])
+print(json.dumps({"articles": [a.id for a in corpus.articles], "skipped": corpus.skipped}))
+"""
+
+
+def test_unreadable_files_and_folders_are_skipped_with_a_reason() -> None:
+    """Permissions bind only a non-root user, so as root the check runs as nobody (setpriv)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="qa-perm-"))
+    try:
+        root.chmod(0o755)
+        write(root / "good.txt", "A readable article.").chmod(0o644)
+        write(root / "secret.txt", "Nobody may read this.").chmod(0o000)
+        write(root / "locked" / "inside.txt", "Behind a locked folder.").chmod(0o644)
+        (root / "locked").chmod(0o000)
+        command = [sys.executable, "-c", UNREADABLE_PROBE, str(root)]
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("needs setpriv to drop root")
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                                cwd=Path(__file__).resolve().parents[1])
+        if "Permission denied" in result.stderr and "qa-perm" not in result.stderr:
+            pytest.skip(f"the unprivileged user cannot run this checkout's Python: {result.stderr[-200:]}")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["articles"] == ["good"]
+        reasons = dict(map(tuple, report["skipped"]))
+        assert reasons["secret.txt"] == "cannot read: Permission denied"
+        assert reasons["locked"] == "cannot read folder: Permission denied"
+    finally:
+        (root / "locked").chmod(0o755)
+        shutil.rmtree(root)

@@ -85,3 +85,24 @@ def test_failed_build_leaves_old_index_in_service(
     assert current_build(settings.index_dir) == first
     assert len(load_index(settings.index_dir).articles) == 2
     assert [p.name for p in (settings.index_dir / "builds").iterdir()] == [first.name]
+
+
+@pytest.mark.parametrize("manifest", ["null", "[]", '{"format": 2}'])
+def test_a_manifest_that_is_not_one_is_a_corrupt_index(small: tuple[Settings, Path], embedder: Embedder, manifest: str) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    (current_build(settings.index_dir) / "manifest.json").write_text(manifest)
+    with pytest.raises(IndexCorrupt, match="manifest.json is not a manifest"):
+        load_index(settings.index_dir)
+    assert staleness(settings.index_dir, settings, corpus).endswith("needs format, corpus, settings, corpus_fingerprint)")
+    assert len(ensure_index(settings, corpus, embedder).chunks) == 2  # rebuilt
+
+
+@pytest.mark.parametrize("pointer", [b"\xff\xfe\x00binary", b"../../etc", b""])
+def test_a_bad_current_pointer_names_its_file(small: tuple[Settings, Path], embedder: Embedder, pointer: bytes) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    (settings.index_dir / "CURRENT").write_bytes(pointer)
+    with pytest.raises(IndexCorrupt, match="CURRENT"):
+        load_index(settings.index_dir)
+    assert len(ensure_index(settings, corpus, embedder).chunks) == 2  # rebuilt

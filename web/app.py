@@ -111,7 +111,10 @@ def create_app(pipeline: Pipeline) -> Flask:
         if request.method == "POST":
             if not request.is_json:
                 raise BadRequest("expected a JSON body with Content-Type: application/json")
-            body = request.get_json(silent=True)
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:
+                raise BadRequest("malformed JSON: nested too deeply") from None
             if not isinstance(body, dict):
                 raise BadRequest("malformed JSON: expected an object like {\"question\": \"...\"}")
             question, top_k = validate_question(body.get("question")), validate_top_k(body.get("top_k"))
