@@ -10,7 +10,8 @@ from qa.schema import Article, Chunk
 # A sentence ends at . ! ? (plus closing quotes/brackets) before white space, or at a blank line.
 _SENTENCE_END = re.compile(r"""[.!?]+["'’”)\]]*(?=\s)|\n\s*\n""")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_WORD = re.compile(r"\S+")
+# A "word" is at most 40 characters, so text without spaces still makes chunks of bounded size.
+_WORD = re.compile(r"\S{1,40}")
 
 
 def sentence_spans(text: str, max_words: int = 120) -> list[tuple[int, int]]:

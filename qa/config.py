@@ -23,7 +23,7 @@ DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 READER_PRECISIONS = ("auto", "float32", "bfloat16")
 
 # Settings whose change makes a built index stale.
-INDEX_FIELDS = ("chunk_words", "chunk_overlap_words", "dense_model", "bm25_k1", "bm25_b")
+INDEX_FIELDS = ("chunk_words", "chunk_overlap_words", "dense_model", "bm25_k1", "bm25_b", "max_article_chars")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Settings:
     # Chunking, in words: about 200 word pieces, so one chunk fits one reader window (max_seq_len).
     chunk_words: int = 140
     chunk_overlap_words: int = 40
+    # Longer articles are cut here with a warning: one runaway file must not stall a build.
+    max_article_chars: int = 1_000_000
     dense_model: str = DEFAULT_DENSE_MODEL
     # Okapi BM25 over stemmed words. Anserini's passage-retrieval values; on SQuAD dev questions of
     # articles 1-36 they lift fused recall@5 from 95.4 (k1 1.5, b 0.75) to 95.7, within 0.1 of the

@@ -11,6 +11,7 @@ crash mid-build leaves the previous index in service.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -86,12 +87,22 @@ def passage_text(article: Article, chunk: Chunk) -> str:
     return f"{article.title}\n{chunk.text}"
 
 
+def _truncated(article: Article, limit: int, corpus: Corpus) -> Article:
+    if len(article.text) <= limit:
+        return article
+    reason = f"article {article.id} has {len(article.text):,} characters; kept the first {limit:,} (max_article_chars)"
+    log.warning("truncated %s: %s", article.path or article.id, reason)
+    corpus.skipped.append((article.path or article.id, reason))
+    return dataclasses.replace(article, text=article.text[:limit])
+
+
 def build_index(settings: Settings, corpus_path: Path, embedder: Embedder | None = None) -> BuildReport:
     started = time.perf_counter()
     corpus_path = Path(corpus_path).resolve()
     corpus = load_corpus(corpus_path)
     for path, reason in corpus.skipped:
         log.warning("skipped %s: %s", path, reason)
+    corpus.articles = [_truncated(a, settings.max_article_chars, corpus) for a in corpus.articles]
     if not corpus.articles:
         raise IndexProblem(f"no articles found in {corpus_path}")
     chunks = list(chunk_articles(corpus.articles, settings.chunk_words, settings.chunk_overlap_words))

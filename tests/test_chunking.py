@@ -61,3 +61,11 @@ def test_paragraph_break_closes_a_half_full_chunk() -> None:
 def test_bad_settings_rejected() -> None:
     with pytest.raises(ValueError):
         chunk_article(_article("x."), chunk_words=10, overlap_words=10)
+
+
+def test_text_without_spaces_still_makes_bounded_chunks() -> None:
+    text = "x" * 200_000  # one runaway "word", as a 50 MB single-line file once was
+    chunks = chunk_article(Article("blob", "Blob", text), chunk_words=140, overlap_words=40)
+    assert len(chunks) > 30 and max(len(c.text) for c in chunks) <= 140 * 40
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert chunks[-1].end == len(text)

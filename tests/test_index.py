@@ -106,3 +106,14 @@ def test_a_bad_current_pointer_names_its_file(small: tuple[Settings, Path], embe
     with pytest.raises(IndexCorrupt, match="CURRENT"):
         load_index(settings.index_dir)
     assert len(ensure_index(settings, corpus, embedder).chunks) == 2  # rebuilt
+
+
+def test_an_article_over_the_size_limit_is_truncated_with_a_warning(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus / "huge.txt", "title: Huge\n\n" + "The river rose again. " * 2000)
+    write(corpus / "small.txt", "title: Small\n\nA short note about bread.")
+    settings = Settings(corpus=corpus, index_dir=tmp_path / "index", max_article_chars=5000)
+    report = build_index(settings, corpus, embedder)
+    assert [(path, "kept the first 5,000" in reason) for path, reason in report.skipped] == [("huge.txt", True)]
+    index = load_index(settings.index_dir)
+    assert len(index.articles["huge"].text) == 5000 and index.articles["small"].text == "A short note about bread."
