@@ -226,6 +226,13 @@ def ensure_index(settings: Settings, corpus_path: Path | None = None, embedder: 
             corpus_path = Path(read_manifest(root)["corpus"])
         except IndexProblem:
             corpus_path = settings.corpus
+        else:
+            if not corpus_path.exists():
+                # The index holds the texts it cites, so it still answers; it cannot be refreshed.
+                log.warning("corpus %s is gone: serving the index as built, without checking it is current", corpus_path)
+                return load_index(root)
+    elif not Path(corpus_path).exists():
+        raise FileNotFoundError(f"corpus not found: {corpus_path} (a rebuild needs the corpus)")
     reason = staleness(root, settings, corpus_path)
     if reason is None:
         try:

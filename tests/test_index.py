@@ -117,3 +117,13 @@ def test_an_article_over_the_size_limit_is_truncated_with_a_warning(tmp_path: Pa
     assert [(path, "kept the first 5,000" in reason) for path, reason in report.skipped] == [("huge.txt", True)]
     index = load_index(settings.index_dir)
     assert len(index.articles["huge"].text) == 5000 and index.articles["small"].text == "A short note about bread."
+
+
+def test_an_index_answers_after_its_corpus_moved(small: tuple[Settings, Path], embedder: Embedder) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    corpus.rename(corpus.with_name("moved"))
+    index = ensure_index(settings, None, embedder)
+    assert index.articles["one"].text == "The lighthouse keeper rang the bell at dawn."
+    with pytest.raises(FileNotFoundError, match="a rebuild needs the corpus"):
+        ensure_index(settings, corpus, embedder)
