@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from qa.config import READER_PRECISIONS, Settings, env_overrides
+from qa.config import READER_PRECISIONS, Settings, env_overrides, package_version
 
 EXIT_USAGE = 2
 
@@ -42,6 +42,7 @@ def _settings_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = _settings_options()
     parser = argparse.ArgumentParser(prog="qa", description="Offline extractive question answering over news articles.")
+    parser.add_argument("--version", action="version", version=f"qa-news {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", parents=[common], help="build the index (only when the corpus or settings changed)")

@@ -82,6 +82,15 @@ class Settings:
         return cls().replace(**env_overrides(environ))
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qa-news")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 

@@ -30,6 +30,7 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, root: Path) -> None:
+        self.root = root
         corpus = root / "corpus"
         shutil.copytree(BUNDLED_CORPUS, corpus)
         (corpus / "evil.md").write_text(EVIL_ARTICLE, encoding="utf-8")

@@ -13,7 +13,8 @@ from servers import Server
 def test_health(server: Server) -> None:
     body = requests.get(f"{server.url}/api/health", timeout=10).json()
     assert body["status"] == "ok" and body["articles"] == 3 and body["chunks"] >= 3
-    assert set(body["models"]) == {"dense", "reader"}
+    assert body["models"] == {"dense": "all-MiniLM-L6-v2", "reader": "fast"}  # names, never server paths
+    assert body["version"] == "0.1.0"
 
 
 def test_ask_post_contract_and_citation(server: Server) -> None:

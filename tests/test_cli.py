@@ -132,3 +132,9 @@ def test_a_question_too_long_for_the_reader_is_a_usage_error(index_args: list[st
     assert main(["ask", "why " * 120, *index_args]) == 2
     err = capsys.readouterr().err
     assert "120 tokens long for the reader; the limit is 96" in err and "Traceback" not in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == "qa-news 0.1.0"

@@ -56,3 +56,19 @@ def test_script_in_article_is_shown_as_text(server: Server, page) -> None:
     assert "<script>window.__pwned = 1; alert('xss')</script>" in page.inner_text("article")
     assert page.evaluate("window.__pwned === undefined")
     assert page.dialogs == []
+
+
+def test_the_page_keeps_to_its_content_security_policy(server: Server, page) -> None:
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    response = page.goto(server.url + "/?q=Who+sings+the+OST%3F")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    # The stylesheet applied (from /static, allowed by style-src 'self'), and nothing was blocked.
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(255, 255, 255)"
+    assert page.locator("meter.bar").count() >= 1
+    header_height = page.evaluate("document.querySelector('header').getBoundingClientRect().height")
+    assert header_height < 120  # one tidy block on a 390 px phone, not a tall wrapped column
+    page.screenshot(path=str(server.root / "page-phone.png"), full_page=True)
+    assert violations == []

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from qa.config import package_version
 from qa.pipeline import BadQuestion, Pipeline, check_question
 from qa.reader import QuestionTooLong
 
@@ -21,6 +23,9 @@ log = logging.getLogger("web.app")
 
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 class BadRequest(Exception):
@@ -56,6 +61,14 @@ def create_app(pipeline: Pipeline) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     app.jinja_env.filters["safe_url"] = lambda url: url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        """The page needs no script and no inline style, so the policy can forbid both."""
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
 
     @app.context_processor
     def article_count() -> dict[str, int]:
@@ -128,7 +141,8 @@ def create_app(pipeline: Pipeline) -> Flask:
             status="ok",
             articles=len(pipeline.index.articles),
             chunks=len(pipeline.index.chunks),
-            models={"dense": pipeline.settings.dense_model, "reader": pipeline.settings.reader},
+            version=package_version(),
+            models={"dense": Path(pipeline.settings.dense_model).name, "reader": Path(pipeline.settings.reader).name},
             no_answer_threshold=pipeline.settings.no_answer_threshold,
             index_built_at=pipeline.index.manifest.get("built_at"),
         )
