@@ -86,3 +86,12 @@ def chunk_articles(articles: Iterable[Article], chunk_words: int, overlap_words:
         chunks = chunk_article(article, chunk_words, overlap_words, first_id=next_id)
         next_id += len(chunks)
         yield from chunks
+
+
+def place_in_article(text: str, offset: int) -> str:
+    """Where an offset lies, as a reader would look for it: "paragraph 3", or "sentence 2" in an
+    article of one paragraph."""
+    paragraphs = [m.end() for m in _PARAGRAPH_BREAK.finditer(text.strip())]
+    if paragraphs:
+        return f"paragraph {1 + sum(end <= offset for end in paragraphs)}"
+    return f"sentence {1 + sum(end <= offset for _, end in sentence_spans(text))}"

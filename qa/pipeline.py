@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.chunking import place_in_article
 from qa.config import Settings
 from qa.dense import Embedder
 from qa.index import Index, ensure_index
@@ -139,6 +140,7 @@ class Pipeline:
         return {
             "text": answer.text, "score": round(answer.score, 4), "article_id": article.id, "title": article.title,
             "date": article.date, "source": article.source, "start": answer.start, "end": answer.end,
+            "place": place_in_article(article.text, answer.start),
             "context": answer.context, "context_start": answer.start - answer.passage_start,
             "citations": answer.citations,
         }
@@ -148,5 +150,6 @@ class Pipeline:
         return {
             "rank": passage.rank, "score": round(passage.score, 6), "article_id": article.id, "title": article.title,
             "date": article.date, "start": passage.chunk.start, "end": passage.chunk.end, "text": passage.text,
+            "place": place_in_article(article.text, passage.chunk.start),
             "retrievers": passage.sources,
         }

@@ -166,3 +166,16 @@ def test_deeply_nested_json_body_is_a_400(bundled_pipeline) -> None:
     client = create_app(bundled_pipeline).test_client()
     response = client.post("/api/ask", data="[" * 10_000 + "]" * 10_000, content_type="application/json")
     assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]
+
+
+def test_page_candidates_are_distinct_and_near_the_best() -> None:
+    from web.app import CANDIDATE_CUT, _candidates
+
+    def answer(text: str, score: float) -> dict:
+        return {"text": text, "score": score}
+
+    answers = [answer("Jin", 0.6), answer("jin", 0.5), answer("BTS' Jin", 0.3), answer("Seungkwan", 0.6 * CANDIDATE_CUT - 0.01)]
+    assert [c["text"] for c in _candidates({"answer": answers[0], "answers": answers})] == ["BTS' Jin"]
+    # With no answer the best is shown as the closest candidate, so the list starts after it.
+    assert [c["text"] for c in _candidates({"answer": None, "answers": answers})] == ["BTS' Jin"]
+    assert _candidates({"answer": None, "answers": []}) == []

@@ -69,3 +69,15 @@ def test_text_without_spaces_still_makes_bounded_chunks() -> None:
     assert len(chunks) > 30 and max(len(c.text) for c in chunks) <= 140 * 40
     assert all(text[c.start : c.end] == c.text for c in chunks)
     assert chunks[-1].end == len(text)
+
+
+def test_place_in_article_names_a_paragraph_or_a_sentence() -> None:
+    from qa.chunking import place_in_article
+
+    text = "First paragraph here.\n\nSecond one. It has two sentences.\n\nThird."
+    assert place_in_article(text, 0) == "paragraph 1"
+    assert place_in_article(text, text.index("It has")) == "paragraph 2"
+    assert place_in_article(text, text.index("Third")) == "paragraph 3"
+    single = "One sentence. Another sentence! A third?"
+    assert [place_in_article(single, single.index(w)) for w in ("One", "Another", "third")] == [
+        "sentence 1", "sentence 2", "sentence 3"]

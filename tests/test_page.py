@@ -72,3 +72,15 @@ def test_the_page_keeps_to_its_content_security_policy(server: Server, page) -> 
     assert header_height < 120  # one tidy block on a 390 px phone, not a tall wrapped column
     page.screenshot(path=str(server.root / "page-phone.png"), full_page=True)
     assert violations == []
+
+
+def test_the_page_lists_each_candidate_once_and_cites_places_not_offsets(server: Server, page) -> None:
+    page.goto(server.url + "/?q=" + "Who sings the OST of When the Stars Gossip?".replace(" ", "+"))
+    shown = [page.inner_text("#answer-text")] if page.locator("#answer-text").count() else []
+    shown += [t.split("\n")[0] for t in page.locator("ul.candidates li strong").all_inner_texts()]
+    assert len({t.casefold() for t in shown}) == len(shown)  # no candidate twice
+    body = page.inner_text("main")
+    assert "characters" not in body and ("paragraph" in body or "sentence" in body)
+    assert "/tmp" not in body and "corpus/" not in body  # no server paths
+    link = page.locator("a.citation").first.get_attribute("href") if page.locator("a.citation").count() else ""
+    assert not link or ("start=" in link and "end=" in link)  # the offsets live in the link

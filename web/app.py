@@ -23,6 +23,7 @@ log = logging.getLogger("web.app")
 
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
+CANDIDATE_CUT = 0.2  # other candidates are listed only when they score at least this share of the best
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
@@ -111,7 +112,7 @@ def create_app(pipeline: Pipeline) -> Flask:
         question = validate_question(raw)
         top_k = validate_top_k(request.args.get("top_k"))
         result = pipeline.to_dict(pipeline.ask(question, top_k))
-        return render_template("index.html", question=question, result=result)
+        return render_template("index.html", question=question, result=result, candidates=_candidates(result))
 
     @app.get("/articles/<article_id>")
     def article_page(article_id: str) -> str:
@@ -189,6 +190,23 @@ class _LastResort:
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             start_response("500 INTERNAL SERVER ERROR", headers)
             return [body]
+
+
+def _candidates(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Other answers worth a look: distinct texts within CANDIDATE_CUT of the best score, at most 5."""
+    answers = result["answers"]
+    if not answers:
+        return []
+    # The best is shown above the list either way: as the answer, or as the closest candidate.
+    floor = CANDIDATE_CUT * answers[0]["score"]
+    shown = {answers[0]["text"].casefold()}
+    picked = []
+    for candidate in answers[1:]:
+        if candidate["score"] < floor or candidate["text"].casefold() in shown:
+            continue
+        shown.add(candidate["text"].casefold())
+        picked.append(candidate)
+    return picked[:5]
 
 
 def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | None, int | None]:
