@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=_positive, default=8, help="request threads")
+    serve.add_argument("--http-threads", type=_positive, default=8, help="threads answering HTTP requests (--threads is torch's)")
+    serve.add_argument("--connection-limit", type=_positive, default=1000, help="open connections before new ones wait")
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure accuracy on a question set")
     evaluate.add_argument("questions", type=Path, help="JSONL, SQuAD JSON or MRQA JSONL")
@@ -176,7 +177,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.app import serve
 
-    serve(_pipeline(args, settings), host=args.host, port=args.port, threads=args.workers)
+    serve(_pipeline(args, settings), host=args.host, port=args.port, threads=args.http_threads,
+          connection_limit=args.connection_limit)
     return 0
 
 

@@ -218,10 +218,17 @@ def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | N
     return (first, last) if 0 <= first < last <= length else (None, None)
 
 
-def serve(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
-    """Serve with waitress, a production WSGI server; models are loaded before the first request."""
+def serve(
+    pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000, threads: int = 8, connection_limit: int = 1000
+) -> None:
+    """Serve with waitress; models are loaded before the first request.
+
+    Idle or slow connections cost waitress no thread, only a socket: a high ``connection_limit``
+    and a short ``channel_timeout`` keep a crowd of slow clients from starving the others.
+    """
     from waitress import serve as waitress_serve
 
     pipeline.warm_up()
     print(f"serving {len(pipeline.index.articles)} articles on http://{host}:{port}/", flush=True)
-    waitress_serve(create_app(pipeline), host=host, port=port, threads=threads, ident="qa")
+    waitress_serve(create_app(pipeline), host=host, port=port, threads=threads, ident="qa",
+                   connection_limit=connection_limit, channel_timeout=30, cleanup_interval=10)
