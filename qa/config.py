@@ -61,7 +61,8 @@ class Settings:
     max_answer_tokens: int = 30
     # Longer questions are refused: a window must keep more than doc_stride tokens for the passage.
     max_question_tokens: int = 96
-    reader_batch_size: int = 16
+    reader_batch_size: int = 16  # windows per forward pass
+    read_batch_questions: int = 8  # questions waiting together that one reader pass takes at most
     reader_precision: str = "auto"  # bfloat16 where the CPU has native support, else float32
     # Both chosen on SQuAD dev articles 35 (answerable) and 36 with its article left out of the
     # corpus (unanswerable): the pair with the best F1 over all 495 questions.

@@ -29,6 +29,7 @@ class QuestionTooLong(ValueError):
 
 @dataclass(frozen=True)
 class _Window:
+    request_index: int  # which question of a read_many call
     passage_index: int
     input_ids: list[int]
     token_type_ids: list[int]
@@ -130,13 +131,25 @@ class Reader:
 
     def read(self, question: str, passages: Sequence[Passage], top_n: int | None = 5) -> list[Answer]:
         """The ``top_n`` best distinct spans over all passages (all of them for None), best first."""
-        if not passages or not question.strip():
-            return []
-        self.check_question(question)
-        windows = self._windows(question, [p.text for p in passages])
-        best: dict[tuple[str, int, int], Answer] = {}
+        return self.read_many([(question, passages)], top_n)[0]
+
+    def read_many(
+        self, requests: Sequence[tuple[str, Sequence[Passage]]], top_n: int | None = 5
+    ) -> list[list[Answer]]:
+        """``read`` for several questions at once: their windows share forward passes.
+
+        Batched windows keep two cores busier than one question's few windows do, so questions
+        that arrive together are answered sooner than one after the other.
+        """
+        windows: list[_Window] = []
+        for request_index, (question, passages) in enumerate(requests):
+            if passages and question.strip():
+                self.check_question(question)
+                windows += self._windows(question, [p.text for p in passages], request_index)
+        best: list[dict[tuple[str, int, int], Answer]] = [{} for _ in requests]
         for window, start_logits, end_logits in self._run(windows):
-            passage = passages[window.passage_index]
+            passage = requests[window.request_index][1][window.passage_index]
+            found = best[window.request_index]
             for start, end, score in self._spans(window, start_logits, end_logits):
                 chunk = passage.chunk
                 start, end = _trim(chunk.text, start, end)
@@ -144,9 +157,9 @@ class Reader:
                     continue
                 key = (chunk.article_id, chunk.start + start, chunk.start + end)
                 # Windows run in length order, not passage order: keep the lowest passage index seen.
-                first_passage = min(window.passage_index, best[key].passage_index) if key in best else window.passage_index
-                if key not in best or best[key].score < score:
-                    best[key] = Answer(
+                first_passage = min(window.passage_index, found[key].passage_index) if key in found else window.passage_index
+                if key not in found or found[key].score < score:
+                    found[key] = Answer(
                         text=chunk.text[start:end],
                         score=score,
                         article_id=chunk.article_id,
@@ -156,10 +169,10 @@ class Reader:
                         passage_end=end,
                         context=chunk.text,
                     )
-                best[key].passage_index = first_passage
-        return sorted(best.values(), key=lambda a: a.score, reverse=True)[:top_n]
+                found[key].passage_index = first_passage
+        return [sorted(spans.values(), key=lambda a: a.score, reverse=True)[:top_n] for spans in best]
 
-    def _windows(self, question: str, texts: list[str]) -> list[_Window]:
+    def _windows(self, question: str, texts: list[str], request_index: int = 0) -> list[_Window]:
         _, tokenizer = self._load()
         encoded = tokenizer(
             [question] * len(texts),
@@ -178,7 +191,7 @@ class Reader:
                 tuple(o) if sid == 1 else None for o, sid in zip(encoded["offset_mapping"][i], sequence_ids)
             ]
             windows.append(
-                _Window(passage_index, encoded["input_ids"][i], encoded["token_type_ids"][i], offsets)
+                _Window(request_index, passage_index, encoded["input_ids"][i], encoded["token_type_ids"][i], offsets)
             )
         return windows
 

@@ -71,7 +71,7 @@ def test_long_article_answer_near_the_end(reader: Reader) -> None:
 
 def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: Reader) -> None:
     text = FILLER * 6 + PARAGRAPH + " " + FILLER * 6
-    small_windows = Reader.from_settings(Settings(max_seq_len=128, doc_stride=100))
+    small_windows = Reader.from_settings(Settings(max_seq_len=128, doc_stride=80, max_question_tokens=32))
     answers = small_windows.read_text("When did the bridge open to traffic?", text, top_n=20)
     spans = [(a.start, a.end) for a in answers]
     assert len(spans) == len(set(spans))
@@ -122,3 +122,34 @@ def test_bfloat16_weights_find_the_same_spans_as_float32() -> None:
 def test_unknown_precision_is_rejected() -> None:
     with pytest.raises(ValueError, match="reader precision must be one of"):
         Reader.from_settings(Settings().replace(reader_precision="int4"))
+
+
+def test_questions_read_together_get_the_answers_they_get_alone(reader: Reader) -> None:
+    questions = ["Who designed the Millau Viaduct together with Norman Foster?", "How tall is the Millau Viaduct?",
+                 "When did the bridge open to traffic?"]
+    passages = [Passage(Chunk(0, "bridge", 0, len(PARAGRAPH), PARAGRAPH)), Passage(Chunk(1, "town", 0, len(FILLER), FILLER))]
+    together = reader.read_many([(q, passages) for q in questions] + [("   ", passages)], top_n=3)
+    assert together[-1] == []
+    for question, answers in zip(questions, together):
+        alone = reader.read(question, passages, top_n=3)
+        assert [(a.text, a.start, a.passage_index) for a in answers] == [(a.text, a.start, a.passage_index) for a in alone]
+        assert [a.score for a in answers] == pytest.approx([a.score for a in alone], abs=1e-4)
+
+
+def test_the_batcher_answers_concurrent_questions_and_isolates_a_failing_one(reader: Reader) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.read_batcher import ReadBatcher
+    from qa.reader import QuestionTooLong
+
+    batcher = ReadBatcher(reader, max_questions=4)
+    passages = [Passage(Chunk(0, "bridge", 0, len(PARAGRAPH), PARAGRAPH))]
+    questions = ["How tall is the Millau Viaduct?", "why " * 150, "When did the bridge open to traffic?"] * 3
+    with ThreadPoolExecutor(9) as pool:
+        futures = [pool.submit(batcher.read, q, passages, 1) for q in questions]
+    for question, future in zip(questions, futures):
+        if question.startswith("why"):
+            with pytest.raises(QuestionTooLong):
+                future.result()
+        else:
+            assert future.result()[0].text == reader.read(question, passages, top_n=1)[0].text
