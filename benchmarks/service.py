@@ -1,9 +1,11 @@
 """Service benchmark: /api/ask latency and throughput of a real ``qa serve`` on the BBC corpus.
 
-    python benchmarks/service.py [--seconds 30] [--clients 8]
+    python benchmarks/service.py [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
 
-Sequential requests give p50/p95 latency; then ``--clients`` threads ask for ``--seconds``
-and we count requests/s and errors. Traffic goes to 127.0.0.1 only.
+For each ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by
+one, as before batching) a server is started; sequential requests give p50/p95 latency, then
+each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95, errors and the
+server's RSS. Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -35,67 +37,93 @@ def questions(n: int) -> list[str]:
     return [f"What happened: {p.read_text(encoding='utf-8', errors='replace').split(chr(10), 1)[0].strip()}?" for p in files]
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "qa.cli", "serve", "--corpus", str(BBC), "--index", str(args.index),
+               "--port", str(args.port), "--http-threads", str(max(8, max(args.clients)))]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_READ_BATCH_QUESTIONS": str(batch_questions)}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{args.port}"
+    started = time.time()
+    while True:
+        try:
+            if requests.get(f"{url}/api/health", timeout=2).ok:
+                return server, url
+        except requests.ConnectionError:
+            if server.poll() is not None or time.time() - started > 1800:
+                raise SystemExit("server did not start")
+            time.sleep(1)
+
+
+def load(url: str, asks: list[str], clients: int, seconds: float) -> tuple[float, list[float], int]:
+    """(questions/s, latencies in ms, errors) of ``clients`` threads asking for ``seconds``."""
+    latencies: list[float] = []
+    errors, lock = [0], threading.Lock()
+    deadline = time.time() + seconds
+
+    def client(offset: int) -> None:
+        i = offset
+        while time.time() < deadline:
+            t = time.perf_counter()
+            try:
+                ok = requests.post(f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120).status_code == 200
+            except requests.RequestException:
+                ok = False
+            with lock:
+                if ok:
+                    latencies.append((time.perf_counter() - t) * 1000)
+                errors[0] += not ok
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies) / (time.perf_counter() - t0), latencies, errors[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8, 32])
+    parser.add_argument("--batch-questions", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8])
     parser.add_argument("--requests", type=int, default=100, help="sequential requests for latency")
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-bbc-index")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-
-    command = [sys.executable, "-m", "qa.cli", "serve", "--corpus", str(BBC), "--index", str(args.index), "--port", str(args.port)]
-    server = subprocess.Popen(command, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        started = time.time()
-        while True:
-            try:
-                if requests.get(f"{url}/api/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.time() - started > 1800:
-                    raise SystemExit("server did not start")
-                time.sleep(1)
-        asks = questions(args.requests)
-        latencies, server_total = [], []
-        for q in asks:
-            t = time.perf_counter()
-            body = requests.post(f"{url}/api/ask", json={"question": q}, timeout=60).json()
-            latencies.append((time.perf_counter() - t) * 1000)
-            server_total.append(body["timings_ms"]["total"])
-
-        done, errors, lock = [0], [0], threading.Lock()
-        deadline = time.time() + args.seconds
-
-        def client(offset: int) -> None:
-            i = offset
-            while time.time() < deadline:
-                try:
-                    ok = requests.post(f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=60).status_code == 200
-                except requests.RequestException:
-                    ok = False
-                with lock:
-                    done[0] += ok
-                    errors[0] += not ok
-                i += args.clients
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
-        print_table(
-            "qa serve on the BBC corpus (2225 articles), POST /api/ask, loopback",
-            ["requests", "p50 ms", "p95 ms", "server p50 ms", f"{args.clients} clients req/s", "errors"],
-            [[len(latencies), percentile(latencies, 50), percentile(latencies, 95), percentile(server_total, 50),
-              done[0] / elapsed, errors[0]]],
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    asks = questions(args.requests)
+    rows = []
+    for batch_questions in args.batch_questions:
+        server, url = start_server(args, batch_questions)
+        try:
+            latencies, server_total = [], []
+            for q in asks:
+                t = time.perf_counter()
+                body = requests.post(f"{url}/api/ask", json={"question": q}, timeout=60).json()
+                latencies.append((time.perf_counter() - t) * 1000)
+                server_total.append(body["timings_ms"]["total"])
+            rows.append([batch_questions, "sequential", len(latencies) / (sum(latencies) / 1000),
+                         percentile(latencies, 50), percentile(latencies, 95), 0, rss_mb(server.pid)])
+            for clients in args.clients:
+                rate, concurrent, errors = load(url, asks, clients, args.seconds)
+                rows.append([batch_questions, clients, rate, percentile(concurrent, 50), percentile(concurrent, 95),
+                             errors, rss_mb(server.pid)])
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print_table(
+        f"qa serve on the BBC corpus, POST /api/ask, loopback, {args.seconds:.0f} s per load level",
+        ["questions per reader pass", "clients", "questions/s", "p50 ms", "p95 ms", "errors", "server RSS MB"],
+        rows,
+    )
 
 
 if __name__ == "__main__":
