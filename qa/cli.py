@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON")
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question with citations")
-    ask.add_argument("question")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--batch", type=Path, help="answer every line of this file (- for standard input) as JSON lines")
     ask.add_argument("--top-k", type=_positive, help="passages to read (default: the top_k setting)")
     ask.add_argument("--threshold", type=float, help="no-answer threshold for this question")
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
@@ -153,6 +154,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from qa.pipeline import check_question
 
+    if (args.question is None) == (args.batch is None):
+        raise UsageError("give a question, or --batch FILE (- for standard input), not both")
+    if args.batch is not None:
+        return _ask_batch(args, settings)
     question = check_question(args.question)
     pipeline = _pipeline(args, settings)
     result = pipeline.ask(question, args.top_k, args.threshold)
@@ -171,6 +176,37 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     context, offset = answer["context"], answer["start"] - answer["context_start"]
     length = answer["end"] - answer["start"]
     print(f"  \"{_shorten(context[:offset], 120, left=True)}[{context[offset:offset + length]}]{_shorten(context[offset + length:], 120)}\"")
+    return 0
+
+
+def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
+    """One JSON line per input line, in order; a bad question gets an error line, not an exit."""
+    from qa.pipeline import check_question
+
+    if str(args.batch) == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = args.batch.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read questions from {args.batch}: {exc}") from None
+    pipeline = _pipeline(args, settings)
+    rows: list[dict[str, Any]] = []
+    good: list[tuple[int, str]] = []
+    for line in (line for line in lines if line.strip()):
+        try:
+            question = check_question(line)
+            pipeline.reader.check_question(question)
+            good.append((len(rows), question))
+            rows.append({})
+        except ValueError as exc:
+            rows.append({"question": line, "error": str(exc)})
+    for begin in range(0, len(good), 32):
+        part = good[begin : begin + 32]
+        for (row, _), result in zip(part, pipeline.ask_many([q for _, q in part], args.top_k)):
+            rows[row] = pipeline.to_dict(result)
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
     return 0
 
 

@@ -84,6 +84,19 @@ class Pipeline:
         passages = self.retrieve(question, top_k)
         return self.answer(question, passages, threshold, retrieve_ms=(time.perf_counter() - started) * 1000)
 
+    def ask_many(self, questions: list[str], top_k: int | None = None) -> list[Result]:
+        """Answers in order, read in shared passes: what a batch request costs is one crowd's worth."""
+        for question in questions:
+            self.reader.check_question(question)
+        started = time.perf_counter()
+        rankings = [self.retrieve(question, top_k) for question in questions]
+        retrieve_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        spans = self.batcher.read_all(list(zip(questions, rankings)), top_n=10)
+        read_ms = (time.perf_counter() - started) * 1000
+        return [self._result(q, passages, found, self.settings.no_answer_threshold, retrieve_ms, read_ms)
+                for q, passages, found in zip(questions, rankings, spans)]
+
     def answer(self, question: str, passages: list[Passage], threshold: float | None = None, retrieve_ms: float = 0.0) -> Result:
         """Read passages already retrieved: evaluation ranks 20 deep once and reads the top k."""
         threshold = self.settings.no_answer_threshold if threshold is None else threshold
@@ -91,6 +104,11 @@ class Pipeline:
         # One reader thread: torch runs one batched pass faster than two competing for the cores.
         spans = self.batcher.read(question, passages, top_n=10)
         read_ms = (time.perf_counter() - started) * 1000
+        return self._result(question, passages, spans, threshold, retrieve_ms, read_ms)
+
+    def _result(
+        self, question: str, passages: list[Passage], spans: list[Answer], threshold: float, retrieve_ms: float, read_ms: float
+    ) -> Result:
         answers = self._merge(self._rank_prior(spans))
         best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}

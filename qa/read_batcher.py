@@ -40,6 +40,14 @@ class ReadBatcher:
         self._jobs.put(job)
         return job.result.result()
 
+    def read_all(self, requests: Sequence[tuple[str, Sequence[Passage]]], top_n: int | None = 5) -> list[list[Answer]]:
+        """Several questions queued at once, so that they share passes; answers in order."""
+        jobs = [_Job(question, passages, top_n) for question, passages in requests]
+        self._ensure_worker()
+        for job in jobs:
+            self._jobs.put(job)
+        return [job.result.result() for job in jobs]
+
     def _ensure_worker(self) -> None:
         with self._start_lock:
             if self._worker is None:

@@ -196,3 +196,18 @@ def test_a_crowd_of_slow_connections_does_not_starve_other_clients(server: Serve
     finally:
         for connection in slow:
             connection.close()
+
+
+def test_batch_questions_are_answered_in_order_with_errors_in_place(server: Server) -> None:
+    questions = ["Who wrote the script for When the Stars Gossip?", 42, "why " * 150, "What is the capital of Australia?"]
+    response = requests.post(f"{server.url}/api/ask", json={"questions": questions}, timeout=120)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 4
+    single = requests.post(f"{server.url}/api/ask", json={"question": questions[0]}, timeout=60).json()
+    assert results[0]["question"] == questions[0] and results[0]["answer"]["text"] == single["answer"]["text"]
+    assert results[1] == {"question": None, "error": "'question' must be a string"}
+    assert "limit is 96" in results[2]["error"]
+    assert results[3]["answer"] is None and results[3]["question"] == questions[3]
+    too_many = requests.post(f"{server.url}/api/ask", json={"questions": ["Who?"] * 33}, timeout=30)
+    assert too_many.status_code == 400 and "1 to 32" in too_many.json()["error"]

@@ -138,3 +138,19 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == "qa-news 0.1.0"
+
+
+def test_ask_batch_writes_one_json_line_per_question(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = write(tmp_path / "q.txt", "Which actress plays Commander Eve Kim?\n\n" + "why " * 120 + "\nWho wrote the script?\n")
+    assert main(["ask", "--batch", str(questions), *index_args]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["answer"]["text"] == main_answer(index_args, "Which actress plays Commander Eve Kim?", capsys)
+    assert "limit is 96" in rows[1]["error"]
+    assert rows[2]["question"] == "Who wrote the script?" and "answers" in rows[2]
+
+
+def main_answer(index_args: list[str], question: str, capsys: pytest.CaptureFixture[str]) -> str | None:
+    assert main(["ask", question, "--json", *index_args]) == 0
+    answer = json.loads(capsys.readouterr().out)["answer"]
+    return answer["text"] if answer else None

@@ -23,6 +23,7 @@ log = logging.getLogger("web.app")
 
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
+MAX_BATCH_QUESTIONS = 32
 CANDIDATE_CUT = 0.2  # other candidates are listed only when they score at least this share of the best
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -131,6 +132,8 @@ def create_app(pipeline: Pipeline) -> Flask:
                 raise BadRequest("malformed JSON: nested too deeply") from None
             if not isinstance(body, dict):
                 raise BadRequest("malformed JSON: expected an object like {\"question\": \"...\"}")
+            if "questions" in body:
+                return _ask_many(pipeline, body.get("questions"), validate_top_k(body.get("top_k")))
             question, top_k = validate_question(body.get("question")), validate_top_k(body.get("top_k"))
         else:
             question, top_k = validate_question(request.args.get("q")), validate_top_k(request.args.get("top_k"))
@@ -190,6 +193,27 @@ class _LastResort:
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             start_response("500 INTERNAL SERVER ERROR", headers)
             return [body]
+
+
+def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None) -> Response:
+    """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad one."""
+    if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_BATCH_QUESTIONS:
+        raise BadRequest(f"'questions' must be a list of 1 to {MAX_BATCH_QUESTIONS} questions")
+    checked: list[tuple[Any, str | None, str | None]] = []  # (as sent, question, error)
+    for value in questions:
+        try:
+            question = validate_question(value)
+            pipeline.reader.check_question(question)
+            checked.append((value, question, None))
+        except (BadRequest, QuestionTooLong) as exc:
+            checked.append((value, None, getattr(exc, "message", str(exc))))
+    good = [question for _, question, _ in checked if question is not None]
+    answered = iter(pipeline.ask_many(good, top_k)) if good else iter(())
+    results = [
+        pipeline.to_dict(next(answered)) if question is not None else {"question": value if isinstance(value, str) else None, "error": error}
+        for value, question, error in checked
+    ]
+    return jsonify(results=results)
 
 
 def _candidates(result: dict[str, Any]) -> list[dict[str, Any]]:
