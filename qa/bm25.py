@@ -89,9 +89,11 @@ class BM25Index:
             return np.zeros(self.weights.shape[1], dtype=np.float32)
         return np.asarray(self.weights[rows].sum(axis=0)).ravel()
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk position, score) of the ``k`` best chunks with a positive score."""
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk position, score) of the ``k`` best chunks with a positive score, among ``allowed``."""
         scores = self.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         k = min(k, len(scores))
         if k == 0:
             return []

@@ -39,8 +39,18 @@ def _settings_options() -> argparse.ArgumentParser:
     return common
 
 
+def _filter_options() -> argparse.ArgumentParser:
+    filters = argparse.ArgumentParser(add_help=False)
+    group = filters.add_argument_group("filters (inside retrieval, before the top-k cut)")
+    group.add_argument("--since", help="only articles dated on or after this ISO date (undated ones are left out)")
+    group.add_argument("--until", help="only articles dated on or before this ISO date")
+    group.add_argument("--source", help="only articles of this source")
+    return filters
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _settings_options()
+    filtered = [common, _filter_options()]
     parser = argparse.ArgumentParser(prog="qa", description="Offline extractive question answering over news articles.")
     parser.add_argument("--version", action="version", version=f"qa-news {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,13 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", parents=[common], help="build the index (only when the corpus or settings changed)")
     index.add_argument("--force", action="store_true", help="rebuild even when the index is current")
 
-    search = commands.add_parser("search", parents=[common], help="show the best passages for a question")
+    search = commands.add_parser("search", parents=filtered, help="show the best passages for a question")
     search.add_argument("question")
     search.add_argument("--top-k", type=_positive, default=5)
     search.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     search.add_argument("--json", action="store_true", help="print JSON")
 
-    ask = commands.add_parser("ask", parents=[common], help="answer a question with citations")
+    ask = commands.add_parser("ask", parents=filtered, help="answer a question with citations")
     ask.add_argument("question", nargs="?")
     ask.add_argument("--batch", type=Path, help="answer every line of this file (- for standard input) as JSON lines")
     ask.add_argument("--top-k", type=_positive, help="passages to read (default: the top_k setting)")
@@ -67,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-threads", type=_positive, default=8, help="threads answering HTTP requests (--threads is torch's)")
     serve.add_argument("--connection-limit", type=_positive, default=1000, help="open connections before new ones wait")
 
-    evaluate = commands.add_parser("eval", parents=[common], help="measure accuracy on a question set")
+    evaluate = commands.add_parser("eval", parents=filtered, help="measure accuracy on a question set")
     evaluate.add_argument("questions", type=Path, help="JSONL, SQuAD JSON or MRQA JSONL")
     evaluate.add_argument("--mode", choices=("end-to-end", "retriever", "reader"), default="end-to-end")
     evaluate.add_argument("--articles", help="SQuAD only: articles N-M in file order (1-based), e.g. 37-48")
@@ -83,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("after", type=Path)
     diff.add_argument("-v", "--verbose", action="store_true")
     return parser
+
+
+def _filters(args: argparse.Namespace):
+    from qa.filters import Filters
+
+    return Filters.parse(getattr(args, "since", None), getattr(args, "until", None), getattr(args, "source", None))
 
 
 def _positive(value: str) -> int:
@@ -138,7 +154,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
     question = check_question(args.question)
     pipeline = _pipeline(args, settings)
-    passages = pipeline.retrieve(question, args.top_k, args.mode)
+    passages = pipeline.retrieve(question, args.top_k, args.mode, _filters(args))
     rows = [pipeline._passage_dict(p) for p in passages]
     if args.json:
         print(json.dumps({"question": question, "passages": rows}, ensure_ascii=False, indent=2))
@@ -160,7 +176,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return _ask_batch(args, settings)
     question = check_question(args.question)
     pipeline = _pipeline(args, settings)
-    result = pipeline.ask(question, args.top_k, args.threshold)
+    result = pipeline.ask(question, args.top_k, args.threshold, _filters(args))
     data = pipeline.to_dict(result)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -203,7 +219,7 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
             rows.append({"question": line, "error": str(exc)})
     for begin in range(0, len(good), 32):
         part = good[begin : begin + 32]
-        for (row, _), result in zip(part, pipeline.ask_many([q for _, q in part], args.top_k)):
+        for (row, _), result in zip(part, pipeline.ask_many([q for _, q in part], args.top_k, _filters(args))):
             rows[row] = pipeline.to_dict(result)
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
@@ -239,9 +255,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         pipeline = _pipeline(args, settings)
         if args.mode == "retriever":
-            result = evaluate.evaluate_retriever(questions, lambda q, k: pipeline.retrieve(q, k), args.top_k or 20)
+            filters = _filters(args)
+            result = evaluate.evaluate_retriever(questions, lambda q, k: pipeline.retrieve(q, k, filters=filters), args.top_k or 20)
         else:
-            result = evaluate.evaluate_end_to_end(questions, pipeline.retrieve, pipeline.answer, args.top_k or settings.top_k)
+            filters = _filters(args)
+            result = evaluate.evaluate_end_to_end(
+                questions, lambda q, k: pipeline.retrieve(q, k, filters=filters), pipeline.answer, args.top_k or settings.top_k
+            )
     result.summary["settings"] = _run_settings(settings, args)
     print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
     print(evaluate.format_table(result.summary))

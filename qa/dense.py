@@ -55,11 +55,19 @@ class DenseIndex:
         index.add(vectors)
         return cls(index)
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk position, score) of the ``k`` nearest chunks; with ``allowed``, only among those."""
+        import faiss
+
+        params = None
+        if allowed is not None:
+            ids = np.flatnonzero(allowed).astype("int64")
+            k = min(k, len(ids))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
         k = min(k, self.index.ntotal)
         if k == 0:
             return []
-        scores, ids = self.index.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        scores, ids = self.index.search(query_vector.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def save(self, folder: Path) -> list[Path]:

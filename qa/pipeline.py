@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from qa.chunking import place_in_article
 from qa.config import Settings
 from qa.dense import Embedder
+from qa.filters import Filters
 from qa.index import Index, ensure_index
 from qa.metrics import normalize_answer
 from qa.read_batcher import ReadBatcher
@@ -52,6 +54,7 @@ class Result:
     answers: list[Answer]
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    filters: Filters = field(default_factory=Filters)
 
 
 class Pipeline:
@@ -75,27 +78,37 @@ class Pipeline:
         """Load both models now rather than on the first user's request."""
         self.ask("warm up")
 
-    def retrieve(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
-        return self.retriever.retrieve(question, top_k, mode)
+    def retrieve(
+        self, question: str, top_k: int | None = None, mode: str = "hybrid", filters: Filters | None = None
+    ) -> list[Passage]:
+        return self.retriever.retrieve(question, top_k, mode, filters)
 
-    def ask(self, question: str, top_k: int | None = None, threshold: float | None = None) -> Result:
+    def ask(
+        self, question: str, top_k: int | None = None, threshold: float | None = None, filters: Filters | None = None
+    ) -> Result:
         self.reader.check_question(question)  # before retrieval: a refused question costs nothing
         started = time.perf_counter()
-        passages = self.retrieve(question, top_k)
-        return self.answer(question, passages, threshold, retrieve_ms=(time.perf_counter() - started) * 1000)
+        passages = self.retrieve(question, top_k, filters=filters)
+        result = self.answer(question, passages, threshold, retrieve_ms=(time.perf_counter() - started) * 1000)
+        return dataclasses.replace(result, filters=filters or Filters())
 
-    def ask_many(self, questions: list[str], top_k: int | None = None) -> list[Result]:
+    def ask_many(self, questions: list[str], top_k: int | None = None, filters: Filters | None = None) -> list[Result]:
         """Answers in order, read in shared passes: what a batch request costs is one crowd's worth."""
         for question in questions:
             self.reader.check_question(question)
         started = time.perf_counter()
-        rankings = [self.retrieve(question, top_k) for question in questions]
+        rankings = [self.retrieve(question, top_k, filters=filters) for question in questions]
         retrieve_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         spans = self.batcher.read_all(list(zip(questions, rankings)), top_n=10)
         read_ms = (time.perf_counter() - started) * 1000
-        return [self._result(q, passages, found, self.settings.no_answer_threshold, retrieve_ms, read_ms)
-                for q, passages, found in zip(questions, rankings, spans)]
+        return [
+            dataclasses.replace(
+                self._result(q, passages, found, self.settings.no_answer_threshold, retrieve_ms, read_ms),
+                filters=filters or Filters(),
+            )
+            for q, passages, found in zip(questions, rankings, spans)
+        ]
 
     def answer(self, question: str, passages: list[Passage], threshold: float | None = None, retrieve_ms: float = 0.0) -> Result:
         """Read passages already retrieved: evaluation ranks 20 deep once and reads the top k."""
@@ -144,8 +157,15 @@ class Pipeline:
 
     def to_dict(self, result: Result) -> dict[str, Any]:
         """The JSON shape shared by the API and ``qa ask --json``."""
+        filters = {}
+        if result.filters.active:
+            filters = {"filters": {
+                "since": result.filters.since, "until": result.filters.until, "source": result.filters.source,
+                "undated_excluded": result.filters.undated_excluded(self.index.articles),
+            }}
         return {
             "question": result.question,
+            **filters,
             "answer": self._answer_dict(result.answer) if result.answer else None,
             "answers": [self._answer_dict(a) for a in result.answers],
             "passages": [self._passage_dict(p) for p in result.passages],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa.config import Settings
 from qa.dense import Embedder
+from qa.filters import Filters
 from qa.fusion import Ranking, fuse
 from qa.index import Index
 from qa.schema import Passage
@@ -17,23 +18,26 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
 
-    def rankings(self, question: str, mode: str = "hybrid") -> dict[str, Ranking]:
-        """Each retriever's own candidates, best first."""
+    def rankings(self, question: str, mode: str = "hybrid", filters: Filters | None = None) -> dict[str, Ranking]:
+        """Each retriever's own candidates, best first; filtered ones are never candidates."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r} (choose {', '.join(MODES)})")
+        allowed = filters.chunk_mask(self.index.articles, self.index.chunks) if filters and filters.active else None
         found: dict[str, Ranking] = {}
         if mode in ("hybrid", "bm25"):
-            found["bm25"] = self.index.bm25.search(question, self.settings.candidates)
+            found["bm25"] = self.index.bm25.search(question, self.settings.candidates, allowed)
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed([question])[0]
-            found["dense"] = self.index.dense.search(vector, self.settings.candidates)
+            found["dense"] = self.index.dense.search(vector, self.settings.candidates, allowed)
         return found
 
-    def retrieve(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
+    def retrieve(
+        self, question: str, top_k: int | None = None, mode: str = "hybrid", filters: Filters | None = None
+    ) -> list[Passage]:
         top_k = top_k or self.settings.top_k
         weights = {"dense": self.settings.dense_weight, "bm25": 1.0 - self.settings.dense_weight}
         return fuse(
-            self.rankings(question, mode),
+            self.rankings(question, mode, filters),
             self.index.chunks,
             top_k,
             method=self.settings.fusion,

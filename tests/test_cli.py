@@ -154,3 +154,13 @@ def main_answer(index_args: list[str], question: str, capsys: pytest.CaptureFixt
     assert main(["ask", question, "--json", *index_args]) == 0
     answer = json.loads(capsys.readouterr().out)["answer"]
     return answer["text"] if answer else None
+
+
+def test_search_and_ask_filters(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "Who sings the OST?", "--since", "2030-01-01", *index_args]) == 0
+    assert "no passages found" in capsys.readouterr().out
+    assert main(["ask", "Who sings the OST?", "--source", "seed corpus", "--until", "2025-01-31", "--json", *index_args]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert {p["date"] for p in body["passages"]} == {"2025-01-22"} and body["filters"]["source"] == "seed corpus"
+    assert main(["ask", "Who sings the OST?", "--since", "last week", *index_args]) == 2
+    assert "'since' must be a date" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from qa.config import package_version
+from qa.filters import BadFilter, Filters
 from qa.pipeline import BadQuestion, Pipeline, check_question
 from qa.reader import QuestionTooLong
 
@@ -73,8 +74,9 @@ def create_app(pipeline: Pipeline) -> Flask:
         return response
 
     @app.context_processor
-    def article_count() -> dict[str, int]:
-        return {"article_count": len(pipeline.index.articles)}
+    def article_count() -> dict[str, Any]:
+        sources = sorted({a.source for a in pipeline.index.articles.values() if a.source}, key=str.casefold)
+        return {"article_count": len(pipeline.index.articles), "sources": sources}
 
     @app.errorhandler(BadRequest)
     def bad_request(error: BadRequest) -> tuple[Response, int] | tuple[str, int]:
@@ -83,7 +85,8 @@ def create_app(pipeline: Pipeline) -> Flask:
         return render_template("index.html", error=error.message, question=request.args.get("q", "")), error.status
 
     @app.errorhandler(QuestionTooLong)
-    def question_too_long(error: QuestionTooLong) -> tuple[Response, int] | tuple[str, int]:
+    @app.errorhandler(BadFilter)
+    def question_too_long(error: ValueError) -> tuple[Response, int] | tuple[str, int]:
         return bad_request(BadRequest(str(error)))
 
     @app.errorhandler(Exception)
@@ -112,8 +115,10 @@ def create_app(pipeline: Pipeline) -> Flask:
             return render_template("index.html", question="")
         question = validate_question(raw)
         top_k = validate_top_k(request.args.get("top_k"))
-        result = pipeline.to_dict(pipeline.ask(question, top_k))
-        return render_template("index.html", question=question, result=result, candidates=_candidates(result))
+        filters = _filters(request.args)
+        result = pipeline.to_dict(pipeline.ask(question, top_k, filters=filters))
+        return render_template("index.html", question=question, result=result, candidates=_candidates(result),
+                               filters=filters)
 
     @app.get("/articles/<article_id>")
     def article_page(article_id: str) -> str:
@@ -133,11 +138,12 @@ def create_app(pipeline: Pipeline) -> Flask:
             if not isinstance(body, dict):
                 raise BadRequest("malformed JSON: expected an object like {\"question\": \"...\"}")
             if "questions" in body:
-                return _ask_many(pipeline, body.get("questions"), validate_top_k(body.get("top_k")))
-            question, top_k = validate_question(body.get("question")), validate_top_k(body.get("top_k"))
+                return _ask_many(pipeline, body.get("questions"), validate_top_k(body.get("top_k")), _filters(body))
+            question, top_k, filters = validate_question(body.get("question")), validate_top_k(body.get("top_k")), _filters(body)
         else:
             question, top_k = validate_question(request.args.get("q")), validate_top_k(request.args.get("top_k"))
-        return jsonify(pipeline.to_dict(pipeline.ask(question, top_k)))
+            filters = _filters(request.args)
+        return jsonify(pipeline.to_dict(pipeline.ask(question, top_k, filters=filters)))
 
     @app.get("/api/health")
     def health() -> Response:
@@ -195,7 +201,11 @@ class _LastResort:
             return [body]
 
 
-def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None) -> Response:
+def _filters(values: Any) -> Filters:
+    return Filters.parse(values.get("since"), values.get("until"), values.get("source"))
+
+
+def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None, filters: Filters) -> Response:
     """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad one."""
     if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_BATCH_QUESTIONS:
         raise BadRequest(f"'questions' must be a list of 1 to {MAX_BATCH_QUESTIONS} questions")
@@ -208,7 +218,7 @@ def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None) -> Response
         except (BadRequest, QuestionTooLong) as exc:
             checked.append((value, None, getattr(exc, "message", str(exc))))
     good = [question for _, question, _ in checked if question is not None]
-    answered = iter(pipeline.ask_many(good, top_k)) if good else iter(())
+    answered = iter(pipeline.ask_many(good, top_k, filters)) if good else iter(())
     results = [
         pipeline.to_dict(next(answered)) if question is not None else {"question": value if isinstance(value, str) else None, "error": error}
         for value, question, error in checked
