@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 from qa.config import READER_PRECISIONS, Settings, env_overrides, package_version
 
 EXIT_USAGE = 2
+BATCH_QUESTIONS = 32  # questions handed to the pipeline at once by `qa ask --batch`
 
 
 class UsageError(Exception):
@@ -197,8 +198,6 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per input line, in order; a bad question gets an error line, not an exit."""
-    from qa.pipeline import check_question
-
     if str(args.batch) == "-":
         lines = sys.stdin.read().splitlines()
     else:
@@ -206,21 +205,11 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
             lines = args.batch.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read questions from {args.batch}: {exc}") from None
-    pipeline = _pipeline(args, settings)
-    rows: list[dict[str, Any]] = []
-    good: list[tuple[int, str]] = []
-    for line in (line for line in lines if line.strip()):
-        try:
-            question = check_question(line)
-            pipeline.reader.check_question(question)
-            good.append((len(rows), question))
-            rows.append({})
-        except ValueError as exc:
-            rows.append({"question": line, "error": str(exc)})
-    for begin in range(0, len(good), 32):
-        part = good[begin : begin + 32]
-        for (row, _), result in zip(part, pipeline.ask_many([q for _, q in part], args.top_k, _filters(args))):
-            rows[row] = pipeline.to_dict(result)
+    pipeline, filters = _pipeline(args, settings), _filters(args)
+    questions = [line for line in lines if line.strip()]
+    rows = []
+    for begin in range(0, len(questions), BATCH_QUESTIONS):
+        rows += pipeline.ask_batch(questions[begin : begin + BATCH_QUESTIONS], args.top_k, filters)
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from qa.filters import Filters
 from qa.index import Index, ensure_index
 from qa.metrics import normalize_answer
 from qa.read_batcher import ReadBatcher
-from qa.reader import Reader
+from qa.reader import QuestionTooLong, Reader
 from qa.retriever import HybridRetriever
 from qa.schema import Answer, Passage
 
@@ -89,8 +88,7 @@ class Pipeline:
         self.reader.check_question(question)  # before retrieval: a refused question costs nothing
         started = time.perf_counter()
         passages = self.retrieve(question, top_k, filters=filters)
-        result = self.answer(question, passages, threshold, retrieve_ms=(time.perf_counter() - started) * 1000)
-        return dataclasses.replace(result, filters=filters or Filters())
+        return self.answer(question, passages, threshold, (time.perf_counter() - started) * 1000, filters)
 
     def ask_many(self, questions: list[str], top_k: int | None = None, filters: Filters | None = None) -> list[Result]:
         """Answers in order, read in shared passes: what a batch request costs is one crowd's worth."""
@@ -102,30 +100,54 @@ class Pipeline:
         started = time.perf_counter()
         spans = self.batcher.read_all(list(zip(questions, rankings)), top_n=10)
         read_ms = (time.perf_counter() - started) * 1000
+        threshold = self.settings.no_answer_threshold
         return [
-            dataclasses.replace(
-                self._result(q, passages, found, self.settings.no_answer_threshold, retrieve_ms, read_ms),
-                filters=filters or Filters(),
-            )
+            self._result(q, passages, found, threshold, retrieve_ms, read_ms, filters)
             for q, passages, found in zip(questions, rankings, spans)
         ]
 
-    def answer(self, question: str, passages: list[Passage], threshold: float | None = None, retrieve_ms: float = 0.0) -> Result:
+    def ask_batch(self, values: list[object], top_k: int | None = None, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """JSON rows in order for untrusted questions: an answer, or ``{"question", "error"}``.
+
+        The API's ``questions`` list and ``qa ask --batch`` share it, so both refuse the same way.
+        """
+        rows: list[dict[str, Any]] = []
+        good: list[tuple[int, str]] = []
+        for value in values:
+            try:
+                question = check_question(value)
+                self.reader.check_question(question)
+            except (BadQuestion, QuestionTooLong) as exc:
+                rows.append({"question": value if isinstance(value, str) else None, "error": str(exc)})
+                continue
+            good.append((len(rows), question))
+            rows.append({})  # filled below, once the good questions are read together
+        if good:
+            for (row, _), result in zip(good, self.ask_many([q for _, q in good], top_k, filters)):
+                rows[row] = self.to_dict(result)
+        return rows
+
+    def answer(
+        self, question: str, passages: list[Passage], threshold: float | None = None, retrieve_ms: float = 0.0,
+        filters: Filters | None = None,
+    ) -> Result:
         """Read passages already retrieved: evaluation ranks 20 deep once and reads the top k."""
         threshold = self.settings.no_answer_threshold if threshold is None else threshold
         started = time.perf_counter()
         # One reader thread: torch runs one batched pass faster than two competing for the cores.
         spans = self.batcher.read(question, passages, top_n=10)
         read_ms = (time.perf_counter() - started) * 1000
-        return self._result(question, passages, spans, threshold, retrieve_ms, read_ms)
+        return self._result(question, passages, spans, threshold, retrieve_ms, read_ms, filters)
 
     def _result(
-        self, question: str, passages: list[Passage], spans: list[Answer], threshold: float, retrieve_ms: float, read_ms: float
+        self, question: str, passages: list[Passage], spans: list[Answer], threshold: float, retrieve_ms: float,
+        read_ms: float, filters: Filters | None,
     ) -> Result:
         answers = self._merge(self._rank_prior(spans))
         best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
-        return Result(question, best, answers, passages, {k: round(v, 2) for k, v in timings.items()})
+        timings = {k: round(v, 2) for k, v in timings.items()}
+        return Result(question, best, answers, passages, timings, filters or Filters())
 
     def _rank_prior(self, spans: list[Answer]) -> list[Answer]:
         """Discount spans from lower-ranked passages: the reader alone over-trusts distractors.

@@ -73,10 +73,15 @@ def create_app(pipeline: Pipeline) -> Flask:
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
 
+    # The index does not change while the process runs: what every page shows is computed once.
+    page_context = {
+        "article_count": len(pipeline.index.articles),
+        "sources": sorted({a.source for a in pipeline.index.articles.values() if a.source}, key=str.casefold),
+    }
+
     @app.context_processor
-    def article_count() -> dict[str, Any]:
-        sources = sorted({a.source for a in pipeline.index.articles.values() if a.source}, key=str.casefold)
-        return {"article_count": len(pipeline.index.articles), "sources": sources}
+    def index_facts() -> dict[str, Any]:
+        return page_context
 
     @app.errorhandler(BadRequest)
     def bad_request(error: BadRequest) -> tuple[Response, int] | tuple[str, int]:
@@ -209,21 +214,7 @@ def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None, filters: Fi
     """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad one."""
     if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_BATCH_QUESTIONS:
         raise BadRequest(f"'questions' must be a list of 1 to {MAX_BATCH_QUESTIONS} questions")
-    checked: list[tuple[Any, str | None, str | None]] = []  # (as sent, question, error)
-    for value in questions:
-        try:
-            question = validate_question(value)
-            pipeline.reader.check_question(question)
-            checked.append((value, question, None))
-        except (BadRequest, QuestionTooLong) as exc:
-            checked.append((value, None, getattr(exc, "message", str(exc))))
-    good = [question for _, question, _ in checked if question is not None]
-    answered = iter(pipeline.ask_many(good, top_k, filters)) if good else iter(())
-    results = [
-        pipeline.to_dict(next(answered)) if question is not None else {"question": value if isinstance(value, str) else None, "error": error}
-        for value, question, error in checked
-    ]
-    return jsonify(results=results)
+    return jsonify(results=pipeline.ask_batch(questions, top_k, filters))
 
 
 def _candidates(result: dict[str, Any]) -> list[dict[str, Any]]:
