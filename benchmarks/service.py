@@ -1,11 +1,16 @@
 """Service benchmark: /api/ask latency and throughput of a real ``qa serve`` on the BBC corpus.
 
     python benchmarks/service.py [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
+    python benchmarks/service.py --soak-minutes 10
+
 
 For each ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by
 one, as before batching) a server is started; sequential requests give p50/p95 latency, then
 each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95, errors and the
-server's RSS. Traffic goes to 127.0.0.1 only.
+server's RSS. ``--soak-minutes`` instead runs one server for that long at 8 clients that mix
+good questions with hostile requests (too long, nested, malformed, oversized, bad ``top_k``):
+every good request must get 200, every hostile one a 4xx, and the server's RSS must grow less
+than 10% after the first minute. Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import SHARED_DATA  # noqa: E402
+from qa.config import SHARED_DATA, Settings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +95,63 @@ def load(url: str, asks: list[str], clients: int, seconds: float) -> tuple[float
     return len(latencies) / (time.perf_counter() - t0), latencies, errors[0]
 
 
+HOSTILE: list[tuple[str, dict]] = [
+    ("question too long", {"json": {"question": "why? " * 400}}),
+    ("nested JSON", {"data": "[" * 10_000, "headers": {"Content-Type": "application/json"}}),
+    ("not JSON", {"data": b"\xff\xfe{", "headers": {"Content-Type": "application/json"}}),
+    ("lone surrogate", {"data": '{"question": "\\ud800 who?"}', "headers": {"Content-Type": "application/json"}}),
+    ("bad top_k", {"json": {"question": "Who won?", "top_k": "1_0"}}),
+    ("oversized body", {"data": "x" * 2_000_000, "headers": {"Content-Type": "application/json"}}),
+    ("no words", {"json": {"question": "\u0000\u0000?"}}),
+    ("bad batch", {"json": {"questions": ["Who won?"] * 100}}),
+]
+
+
+def soak(url: str, asks: list[str], server_pid: int, minutes: float, clients: int = 8) -> None:
+    """Good and hostile requests mixed (one hostile in four) for ``minutes``; RSS every 10 s."""
+    counts = {"good": 0, "good failed": 0, "hostile": 0, "hostile not 4xx": 0}
+    lock = threading.Lock()
+    started = time.time()
+    deadline = started + minutes * 60
+    rss: list[tuple[float, float]] = []
+
+    def client(offset: int) -> None:
+        i = offset
+        while time.time() < deadline:
+            hostile = i % 4 == 3
+            try:
+                if hostile:
+                    _, request = HOSTILE[(i // 4) % len(HOSTILE)]
+                    status = requests.post(f"{url}/api/ask", timeout=120, **request).status_code
+                    failed = not 400 <= status < 500
+                else:
+                    status = requests.post(f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120).status_code
+                    failed = status != 200
+            except requests.RequestException:
+                failed = True
+            kind = "hostile" if hostile else "good"
+            with lock:
+                counts[kind] += 1
+                counts[f"{kind} failed" if not hostile else "hostile not 4xx"] += failed
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        rss.append((time.time() - started, rss_mb(server_pid)))
+        time.sleep(10)
+    after_first_minute = next(mb for at, mb in rss if at >= 60) if rss[-1][0] >= 60 else rss[0][1]
+    growth = 100 * (rss[-1][1] - after_first_minute) / after_first_minute
+    print_table(
+        f"soak: {minutes:.0f} min, {clients} clients, one hostile request in four",
+        ["good requests", "good failed", "hostile requests", "hostile not 4xx",
+         "RSS at 1 min MB", "RSS at end MB", "RSS growth %"],
+        [[counts["good"], counts["good failed"], counts["hostile"], counts["hostile not 4xx"],
+          after_first_minute, rss[-1][1], growth]],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
@@ -98,8 +160,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="sequential requests for latency")
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-bbc-index")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--soak-minutes", type=float, help="run the soak test instead")
     args = parser.parse_args()
     asks = questions(args.requests)
+    if args.soak_minutes:
+        server, url = start_server(args, Settings().read_batch_questions)
+        try:
+            soak(url, asks, server.pid, args.soak_minutes)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        return
     rows = []
     for batch_questions in args.batch_questions:
         server, url = start_server(args, batch_questions)
