@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from qa.schema import Article
 
@@ -85,27 +85,40 @@ def corpus_files(root: Path, problems: list[tuple[str, str]] | None = None) -> l
     return sorted(found)
 
 
-def load_corpus(root: Path) -> Corpus:
-    """All articles under ``root`` (a folder, searched recursively, or one file)."""
+FileArticles = tuple[list[Article], list[tuple[str, str]]]  # a file's articles, and its problems
+
+
+def load_corpus(
+    root: Path, read_files: Callable[[list[Path], Path], Iterable[FileArticles]] | None = None
+) -> Corpus:
+    """All articles under ``root`` (a folder, searched recursively, or one file).
+
+    ``read_files`` reads the files (in order) elsewhere, e.g. on a cluster; ids are made unique here.
+    """
     root = Path(root)
     corpus = Corpus()
     corpus.files = corpus_files(root, corpus.skipped)
     base = root.parent if root.is_file() else root
+    results = read_files(corpus.files, base) if read_files else (read_file(path, base) for path in corpus.files)
     seen: set[str] = set()
-    for path in corpus.files:
-        relative = path.relative_to(base).as_posix()
-        line_problems: list[tuple[str, str]] = []
-        try:
-            articles = load_file(path, relative, line_problems)
-        except NotArticles:
-            continue
-        except ArticleError as exc:
-            corpus.skipped.append((relative, str(exc)))
-            continue
-        corpus.skipped += line_problems
+    for articles, problems in results:
+        corpus.skipped += problems
         for article in articles:
             corpus.articles.append(_unique(article, seen))
     return corpus
+
+
+def read_file(path: Path, base: Path) -> FileArticles:
+    """The articles of one corpus file, and the problems met (the file's or its lines')."""
+    relative = path.relative_to(base).as_posix()
+    line_problems: list[tuple[str, str]] = []
+    try:
+        articles = load_file(path, relative, line_problems)
+    except NotArticles:
+        return [], []
+    except ArticleError as exc:
+        return [], [(relative, str(exc))]
+    return articles, line_problems
 
 
 def load_file(path: Path, relative: str | None = None, line_problems: list[tuple[str, str]] | None = None) -> list[Article]:

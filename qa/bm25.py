@@ -1,8 +1,9 @@
 """Okapi BM25 over chunks.
 
-``rank-bm25`` computes the statistics (idf, lengths, k1, b); its per-term weights are then
-frozen into a sparse term x chunk matrix, so a query costs one sparse row sum instead of a
-Python loop over every chunk, with the same scores.
+The per-term weights of ``rank-bm25``'s Okapi (its idf with the epsilon floor, k1, b) are
+computed with array operations straight into a sparse term x chunk matrix: a million chunks
+build without a Python dict per chunk, and a query costs one sparse row sum. The tests hold the
+scores equal to ``rank-bm25``'s.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable
 
 import numpy as np
 from scipy import sparse
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
-_HYPHENS = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": " "})
+_APOSTROPHES_AND_HYPHENS = str.maketrans(
+    {"’": "'", "‘": "'", "`": "'", "´": "'", "‐": "-", "‑": "-", "–": "-", "—": " "}
+)
+_POSSESSIVE = re.compile(r"'s$|s'$|'$")
+_PARTS = re.compile(r"[-']")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 STOP_WORDS = frozenset(
     "a an and are as at be been by did do does for from had has have he her his how i in is it its "
@@ -47,12 +51,14 @@ def tokenize(text: str) -> list[str]:
     "Seungkwan's" -> "seungkwan"; "Han Ji-Eun" -> "han", "ji-eun", "ji", "eun", "jieun",
     so a query spelled "Ji Eun", "Ji-Eun" or "Jieun" still matches.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_HYPHENS).lower()
+    if not text.isascii() or "`" in text:
+        text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES_AND_HYPHENS)
     tokens: list[str] = []
-    for word in _TOKEN.findall(text):
-        word = re.sub(r"'s$|s'$|'$", lambda m: "s" if m.group() == "s'" else "", word)
+    for word in _TOKEN.findall(text.lower()):
+        if "'" in word:
+            word = _POSSESSIVE.sub(lambda m: "s" if m.group() == "s'" else "", word)
         if "-" in word or "'" in word:
-            parts = [p for p in re.split(r"[-']", word) if p]
+            parts = [p for p in _PARTS.split(word) if p]
             tokens += [word, *parts, "".join(parts)]
         elif word not in STOP_WORDS:
             tokens.append(word)
@@ -65,22 +71,28 @@ class BM25Index:
         self.weights = weights  # terms x chunks
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float, b: float) -> "BM25Index":
-        from rank_bm25 import BM25Okapi
-
-        corpus = [tokenize(t) or [""] for t in texts]
-        okapi = BM25Okapi(corpus, k1=k1, b=b)
-        vocabulary = {term: n for n, term in enumerate(sorted(okapi.idf))}
-        rows, cols, values = [], [], []
-        lengths = np.asarray(okapi.doc_len, dtype=np.float64)
-        norm = k1 * (1 - b + b * lengths / okapi.avgdl)
-        for doc, frequencies in enumerate(okapi.doc_freqs):
-            for term, tf in frequencies.items():
-                rows.append(vocabulary[term])
-                cols.append(doc)
-                values.append(okapi.idf[term] * tf * (k1 + 1) / (tf + norm[doc]))
-        weights = sparse.csr_matrix((values, (rows, cols)), shape=(len(vocabulary), len(texts)), dtype=np.float32)
-        return cls(vocabulary, weights)
+    def build(cls, texts: Iterable[str], k1: float, b: float, epsilon: float = 0.25) -> "BM25Index":
+        vocabulary: dict[str, int] = {}
+        terms, counts, lengths = [], [], []
+        for text in texts:  # one chunk at a time: only term ids and counts are kept
+            tokens = tokenize(text) or [""]
+            ids, frequency = np.unique([vocabulary.setdefault(t, len(vocabulary)) for t in tokens], return_counts=True)
+            terms.append(ids)
+            counts.append(frequency)
+            lengths.append(len(tokens))
+        per_chunk = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        term = np.concatenate(terms).astype(np.int32) if terms else np.zeros(0, np.int32)
+        tf = np.concatenate(counts).astype(np.float32) if counts else np.zeros(0, np.float32)
+        chunk = np.repeat(np.arange(len(terms)), per_chunk)
+        df = np.bincount(term, minlength=len(vocabulary))
+        idf = np.log(len(terms) - df + 0.5) - np.log(df + 0.5)
+        idf[idf < 0] = epsilon * idf.mean()
+        length = np.asarray(lengths, dtype=np.float64)
+        norm = k1 * (1 - b + b * length / length.mean())
+        weights = (idf[term] * tf * (k1 + 1) / (tf + norm[chunk])).astype(np.float32)
+        indptr = np.concatenate([[0], np.cumsum(per_chunk)])
+        by_chunk = sparse.csr_matrix((weights, term, indptr), shape=(len(terms), len(vocabulary)))
+        return cls(vocabulary, by_chunk.T.tocsr())
 
     def scores(self, query: str) -> np.ndarray:
         # rank-bm25 counts a repeated query term once per occurrence; so does this sum.

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from qa.config import READER_PRECISIONS, Settings, env_overrides, package_version
+from qa.dense import DENSE_INDEX_KINDS
+from qa.engines import ENGINES
 
 EXIT_USAGE = 2
 BATCH_QUESTIONS = 32  # questions handed to the pipeline at once by `qa ask --batch`
@@ -31,6 +33,7 @@ def _settings_options() -> argparse.ArgumentParser:
     group.add_argument("--chunk-words", type=int)
     group.add_argument("--chunk-overlap-words", type=int)
     group.add_argument("--dense-model", help="sentence-transformers model name or path")
+    group.add_argument("--dense-index", choices=DENSE_INDEX_KINDS, help="exact (flat), approximate (ivf, hnsw), or auto by size")
     group.add_argument("--reader", help="fast (default), accurate, or the folder of a question-answering model")
     group.add_argument("--reader-precision", choices=READER_PRECISIONS, help="reader weights in memory (auto: bfloat16 where the CPU supports it)")
     group.add_argument("--fusion", choices=("rrf", "weighted"))
@@ -58,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="build the index (only when the corpus or settings changed)")
     index.add_argument("--force", action="store_true", help="rebuild even when the index is current")
+    index.add_argument("--engine", choices=ENGINES, help="read, chunk and embed here (local) or on Ray")
+    index.add_argument("--ray-address", help="Ray cluster to join, e.g. ray://head:10001 (default: start a local Ray)")
+    index.add_argument("--ray-workers", type=_positive, help="embedding actors on Ray")
 
     search = commands.add_parser("search", parents=filtered, help="show the best passages for a question")
     search.add_argument("question")
@@ -116,7 +122,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults < a threshold calibrated for this index < QA_* variables < flags."""
     from qa.calibration import saved_settings
 
-    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "reader", "reader_precision", "fusion", "dense_weight", "threads")
+    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "dense_index", "engine", "ray_address", "ray_workers", "reader", "reader_precision", "fusion", "dense_weight", "threads")
     flags = {name: getattr(args, name, None) for name in fields}
     environment = env_overrides()
     index_dir = flags["index_dir"] or environment.get("index_dir") or Settings().index_dir
@@ -143,9 +149,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"index in {settings.index_dir} is up to date ({corpus})")
         return 0
     report = build_index(settings, corpus)
+    stages = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in report.timings.items())
     print(
-        f"indexed {report.articles} articles as {report.chunks} chunks in {report.seconds:.1f}s "
-        f"({len(report.skipped)} files skipped) -> {report.folder}"
+        f"indexed {report.articles} articles as {report.chunks} chunks in {report.seconds:.1f}s ({stages}); "
+        f"embedded {report.embedded}, reused {report.chunks - report.embedded} from the previous build; "
+        f"{len(report.skipped)} files skipped -> {report.folder}"
     )
     return 0
 

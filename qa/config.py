@@ -23,7 +23,10 @@ DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 READER_PRECISIONS = ("auto", "float32", "bfloat16")
 
 # Settings whose change makes a built index stale.
-INDEX_FIELDS = ("chunk_words", "chunk_overlap_words", "dense_model", "bm25_k1", "bm25_b", "max_article_chars")
+INDEX_FIELDS = (
+    "chunk_words", "chunk_overlap_words", "dense_model", "bm25_k1", "bm25_b", "max_article_chars",
+    "dense_index", "approximate_from",
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,18 @@ class Settings:
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
     embed_batch_size: int = 64
+    # Build engine: local, or ray (reading, chunking and embedding on a Ray cluster; empty address:
+    # a local Ray); ray_workers model-holding embedding actors, each with ray_gpus_per_worker GPUs.
+    engine: str = "local"
+    ray_address: str = ""
+    ray_workers: int = 2
+    ray_gpus_per_worker: float = 0.0
+    # Dense index: flat (exact), ivf or hnsw (approximate), or auto: flat below approximate_from
+    # chunks, IVF from there (benchmarks/approximate.py measures the choice).
+    dense_index: str = "auto"
+    approximate_from: int = 100_000
+    ivf_probe: int = 32  # IVF lists searched per question
+    hnsw_ef_search: int = 128  # HNSW candidates explored per question
     # Retrieval
     # Passages read per question: 5 reads 1.2 EM points better than 3 on validation (SQuAD articles
     # 35-36: 58.6 vs 57.4), at 111 instead of 68 ms with bfloat16 weights.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from qa.config import resolve_model_path
+from qa.config import Settings, resolve_model_path
 
 
 class Embedder:
@@ -41,34 +42,112 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-class DenseIndex:
-    FILE = "dense.faiss"
+DENSE_INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 
-    def __init__(self, index: Any) -> None:
-        self.index = index
+
+@dataclass(frozen=True)
+class SearchEffort:
+    ivf_probe: int = 32
+    hnsw_ef_search: int = 128
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> "DenseIndex":
+    def from_settings(cls, settings: Settings) -> "SearchEffort":
+        return cls(settings.ivf_probe, settings.hnsw_ef_search)
+
+
+def index_kind(requested: str, chunks: int, approximate_from: int) -> str:
+    """The FAISS structure to build: ``auto`` is exact below ``approximate_from`` chunks, IVF above."""
+    if requested not in DENSE_INDEX_KINDS:
+        raise ValueError(f"unknown dense_index {requested!r} (choose {', '.join(DENSE_INDEX_KINDS)})")
+    if requested != "auto":
+        return requested
+    return "flat" if chunks < approximate_from else "ivf"
+
+
+class DenseIndex:
+    """Inner-product search over unit vectors: exact (flat) or approximate (IVF, HNSW).
+
+    ``effort`` is what an approximate index searches per question: IVF lists probed, HNSW's efSearch.
+    """
+
+    FILE = "dense.faiss"
+
+    def __init__(self, index: Any, effort: SearchEffort | None = None) -> None:
+        self.index = index
+        self.effort = effort or SearchEffort()
+
+    @property
+    def kind(self) -> str:
         import faiss
 
-        index = faiss.IndexFlatIP(vectors.shape[1])
+        if isinstance(self.index, faiss.IndexHNSW):
+            return "hnsw"
+        return "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, kind: str = "flat", effort: SearchEffort | None = None) -> "DenseIndex":
+        import faiss
+
+        dim = vectors.shape[1]
+        if kind == "flat":
+            index = faiss.IndexFlatIP(dim)
+        elif kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+        elif kind == "ivf":
+            # About 4 sqrt(n) lists, trained on at most 256 vectors per list (FAISS's own bound).
+            lists = max(1, min(int(4 * len(vectors) ** 0.5), len(vectors) // 39))
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+            sample = np.random.default_rng(0).permutation(len(vectors))[: lists * 256]
+            index.train(vectors[np.sort(sample)])
+        else:
+            raise ValueError(f"unknown dense index kind {kind!r}")
         index.add(vectors)
-        return cls(index)
+        return cls(index, effort)
 
     def search(self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(chunk position, score) of the ``k`` nearest chunks; with ``allowed``, only among those."""
+        """(chunk position, score) of the ``k`` nearest chunks; with ``allowed``, only among those.
+
+        An approximate index that finds fewer than ``k`` allowed chunks (a narrow filter) searches
+        again exhaustively, so a filtered question still gets every passage it can.
+        """
         import faiss
 
-        params = None
+        selector = None
+        wanted = min(k, self.index.ntotal)
         if allowed is not None:
             ids = np.flatnonzero(allowed).astype("int64")
-            k = min(k, len(ids))
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        k = min(k, self.index.ntotal)
-        if k == 0:
+            wanted = min(wanted, len(ids))
+            selector = faiss.IDSelectorBatch(ids)
+        if wanted == 0:
             return []
-        scores, ids = self.index.search(query_vector.reshape(1, -1).astype(np.float32), k, params=params)
+        query = query_vector.reshape(1, -1).astype(np.float32)
+        found = self._search(query, wanted, selector, exhaustive=False)
+        if len(found) < wanted and self.kind != "flat":
+            found = self._search(query, wanted, selector, exhaustive=True)
+        return found
+
+    def _search(self, query: np.ndarray, k: int, selector: Any, exhaustive: bool) -> list[tuple[int, float]]:
+        import faiss
+
+        if self.kind == "ivf":
+            probe = self.index.nlist if exhaustive else self.effort.ivf_probe
+            params: Any = faiss.SearchParametersIVF(sel=selector, nprobe=probe)
+        elif self.kind == "hnsw":
+            ef_search = self.index.ntotal if exhaustive else max(k, self.effort.hnsw_ef_search)
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef_search)
+        else:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        scores, ids = self.index.search(query, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """Stored vectors by chunk position (the build cache reads them back instead of re-embedding)."""
+        import faiss
+
+        if self.kind == "ivf":
+            faiss.extract_index_ivf(self.index).make_direct_map()
+        return self.index.reconstruct_batch(np.asarray(positions, dtype="int64"))
 
     def save(self, folder: Path) -> list[Path]:
         import faiss
@@ -78,7 +157,10 @@ class DenseIndex:
         return [path]
 
     @classmethod
-    def load(cls, folder: Path) -> "DenseIndex":
+    def load(cls, folder: Path, effort: SearchEffort | None = None) -> "DenseIndex":
+        """Memory-mapped and read-only, so server processes over one index share its vectors."""
         import faiss
 
-        return cls(faiss.read_index(str(folder / cls.FILE)))
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+        return cls(faiss.read_index(str(folder / cls.FILE), flags), effort)
+

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
-
 import numpy as np
 
-from qa.schema import Article, Chunk
+from qa.store import ArticleStore, ChunkTable
 
 
 class BadFilter(ValueError):
@@ -50,23 +48,30 @@ class Filters:
     def dated(self) -> bool:
         return bool(self.since or self.until)
 
-    def admits(self, article: Article) -> bool:
-        if self.source and (article.source or "").casefold() != self.source.casefold():
+    def admits(self, date: str | None, source: str | None) -> bool:
+        """Whether an article of this date and source passes."""
+        if self.source and (source or "").casefold() != self.source.casefold():
             return False
         if self.dated:
-            date = (article.date or "")[:10]
-            if not date:
+            day = (date or "")[:10]
+            if not day:
                 return False  # an undated article cannot be placed in a period
-            if (self.since and date < self.since) or (self.until and date > self.until):
+            if (self.since and day < self.since) or (self.until and day > self.until):
                 return False
         return True
 
-    def chunk_mask(self, articles: dict[str, Article], chunks: Iterable[Chunk]) -> np.ndarray:
-        admitted = {article_id for article_id, article in articles.items() if self.admits(article)}
-        return np.fromiter((chunk.article_id in admitted for chunk in chunks), dtype=bool)
+    def chunk_mask(self, chunks: ChunkTable) -> np.ndarray:
+        """Which chunks pass, decided once per article from metadata alone."""
+        articles = chunks.articles
+        admitted = np.fromiter(map(self.admits, articles.field("date"), articles.field("source")), dtype=bool)
+        return admitted[chunks.article_rows]
 
-    def undated_excluded(self, articles: dict[str, Article]) -> int:
+    def undated_excluded(self, articles: ArticleStore) -> int:
         """Articles a dated filter left out only because they have no date (said in the response)."""
         if not self.dated:
             return 0
-        return sum(1 for a in articles.values() if not a.date and Filters(source=self.source).admits(a))
+        by_source = Filters(source=self.source)
+        return sum(
+            1 for date, source in zip(articles.field("date"), articles.field("source"))
+            if not date and by_source.admits(date, source)
+        )

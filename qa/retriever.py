@@ -22,7 +22,7 @@ class HybridRetriever:
         """Each retriever's own candidates, best first; filtered ones are never candidates."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r} (choose {', '.join(MODES)})")
-        allowed = filters.chunk_mask(self.index.articles, self.index.chunks) if filters and filters.active else None
+        allowed = filters.chunk_mask(self.index.chunks) if filters and filters.active else None
         found: dict[str, Ranking] = {}
         if mode in ("hybrid", "bm25"):
             found["bm25"] = self.index.bm25.search(question, self.settings.candidates, allowed)

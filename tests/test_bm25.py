@@ -36,9 +36,12 @@ def test_inflected_forms_share_a_stem() -> None:
 
 
 def test_scores_equal_rank_bm25() -> None:
-    index = BM25Index.build(DOCS, k1=1.2, b=0.5)
-    okapi = BM25Okapi([tokenize(d) for d in DOCS], k1=1.2, b=0.5)
-    for query in ("space station commander", "Ji Eun cast", "interest rates rates"):
+    # "drama" in most chunks has a negative idf, floored as rank-bm25 does; "" is a chunk of no words.
+    docs = DOCS + ["The drama ends.", "A drama award.", "Drama fans.", "Drama drama drama.", "Drama is news.", "Drama again.", ""]
+    index = BM25Index.build(docs, k1=1.2, b=0.5)
+    okapi = BM25Okapi([tokenize(d) or [""] for d in docs], k1=1.2, b=0.5)
+    assert okapi.idf["drama"] == okapi.epsilon * okapi.average_idf
+    for query in ("space station commander", "Ji Eun cast", "interest rates rates", "drama fans"):
         np.testing.assert_allclose(index.scores(query), okapi.get_scores(tokenize(query)), rtol=1e-5, atol=1e-6)
 
 

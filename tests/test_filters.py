@@ -13,6 +13,7 @@ from qa.filters import BadFilter, Filters
 from qa.index import build_index, load_index
 from qa.retriever import HybridRetriever
 from qa.schema import Article
+from qa.store import ArticleStore
 
 
 def test_parse_validates_dates_and_order() -> None:
@@ -24,14 +25,14 @@ def test_parse_validates_dates_and_order() -> None:
             Filters.parse(since, until)
 
 
-def test_admits_by_period_and_source() -> None:
-    dated = Article("a", "A", "text", date="2025-01-15", source="Wire")
-    undated = Article("b", "B", "text", source="Wire")
-    assert Filters(since="2025-01-15", until="2025-01-15").admits(dated)
-    assert not Filters(since="2025-01-16").admits(dated) and not Filters(until="2025-01-14").admits(dated)
-    assert Filters(source="wire").admits(dated) and not Filters(source="Other").admits(dated)
-    assert Filters(source="Wire").admits(undated) and not Filters(since="2000-01-01").admits(undated)
-    assert Filters(since="2000-01-01").undated_excluded({"a": dated, "b": undated}) == 1
+def test_admits_by_period_and_source(tmp_path: Path) -> None:
+    dated, undated = ("2025-01-15", "Wire"), (None, "Wire")
+    assert Filters(since="2025-01-15", until="2025-01-15").admits(*dated)
+    assert not Filters(since="2025-01-16").admits(*dated) and not Filters(until="2025-01-14").admits(*dated)
+    assert Filters(source="wire").admits(*dated) and not Filters(source="Other").admits(*dated)
+    assert Filters(source="Wire").admits(*undated) and not Filters(since="2000-01-01").admits(*undated)
+    ArticleStore.write(tmp_path, [Article("a", "A", "text", *dated), Article("b", "B", "text", *undated)])
+    assert Filters(since="2000-01-01").undated_excluded(ArticleStore.open(tmp_path)) == 1
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import BUNDLED_CORPUS, write
 
+import qa.index as index_module
+from qa.articles import load_corpus
+from qa.chunking import chunk_articles
 from qa.config import Settings
 from qa.dense import DenseIndex, Embedder
 from qa.index import IndexCorrupt, IndexMissing, build_index, current_build, ensure_index, load_index, staleness
@@ -25,7 +30,7 @@ def test_round_trip(small: tuple[Settings, Path], embedder: Embedder) -> None:
     index = load_index(settings.index_dir)
     assert index.manifest["corpus"] == str(corpus.resolve())
     assert index.manifest["settings"]["dense_model"] == settings.dense_model
-    assert {"rank-bm25", "faiss-cpu"} <= set(index.manifest["versions"])
+    assert {"scipy", "faiss-cpu"} <= set(index.manifest["versions"])
     assert index.articles["one"].date == "2024-01-01"
     for chunk in index.chunks:
         assert index.articles[chunk.article_id].text[chunk.start : chunk.end] == chunk.text
@@ -52,7 +57,7 @@ def test_ensure_index_keeps_the_indexed_corpus(small: tuple[Settings, Path], emb
     assert set(index.articles) == {"one", "two"}
 
 
-@pytest.mark.parametrize("victim", ["dense.faiss", "bm25.npz", "chunks.jsonl", "manifest.json"])
+@pytest.mark.parametrize("victim", ["dense.faiss", "bm25.npz", "chunk_starts.npy", "texts.bin", "manifest.json"])
 def test_corrupt_or_truncated_file_is_named(small: tuple[Settings, Path], embedder: Embedder, victim: str) -> None:
     settings, corpus = small
     build_index(settings, corpus, embedder)
@@ -94,7 +99,7 @@ def test_a_manifest_that_is_not_one_is_a_corrupt_index(small: tuple[Settings, Pa
     (current_build(settings.index_dir) / "manifest.json").write_text(manifest)
     with pytest.raises(IndexCorrupt, match="manifest.json is not a manifest"):
         load_index(settings.index_dir)
-    assert staleness(settings.index_dir, settings, corpus).endswith("needs format, corpus, settings, corpus_fingerprint)")
+    assert staleness(settings.index_dir, settings, corpus).endswith("needs format, corpus, settings, corpus_files)")
     assert len(ensure_index(settings, corpus, embedder).chunks) == 2  # rebuilt
 
 
@@ -127,3 +132,73 @@ def test_an_index_answers_after_its_corpus_moved(small: tuple[Settings, Path], e
     assert index.articles["one"].text == "The lighthouse keeper rang the bell at dawn."
     with pytest.raises(FileNotFoundError, match="a rebuild needs the corpus"):
         ensure_index(settings, corpus, embedder)
+
+
+class CountingEmbedder(Embedder):
+    """The real model, counting the texts it is asked to embed."""
+
+    def __init__(self, real: Embedder) -> None:
+        super().__init__(real.model_name, real.batch_size)
+        self._model = real.model
+        self.embedded: list[str] = []
+
+    def embed(self, texts, progress: bool = False):  # type: ignore[no-untyped-def]
+        self.embedded += list(texts)
+        return super().embed(texts, progress)
+
+
+def test_a_rebuild_embeds_only_new_chunks(small: tuple[Settings, Path], embedder: Embedder) -> None:
+    settings, corpus = small
+    counting = CountingEmbedder(embedder)
+    build_index(settings, corpus, counting)
+    assert len(counting.embedded) == 2
+    first = load_index(settings.index_dir)
+    write(corpus / "three.txt", "title: Three\n\nA new bakery opened on the harbour front.")
+    counting.embedded.clear()
+    report = build_index(settings, corpus, counting)
+    assert report.embedded == 1 and counting.embedded == ["Three\nA new bakery opened on the harbour front."]
+    index = load_index(settings.index_dir)
+    # Reused vectors are the ones the model gave the first time; the new one is the model's.
+    for position, chunk in enumerate(index.chunks):
+        expected = embedder.embed([f"{index.articles[chunk.article_id].title}\n{chunk.text}"])[0]
+        np.testing.assert_allclose(index.dense.vectors(np.array([position]))[0], expected, atol=1e-5)
+    assert first.dense.index.ntotal == 2 and index.dense.index.ntotal == 3
+
+
+def test_a_removed_article_leaves_the_results(small: tuple[Settings, Path], embedder: Embedder) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    (corpus / "one.txt").unlink()
+    counting = CountingEmbedder(embedder)
+    assert build_index(settings, corpus, counting).embedded == 0 and counting.embedded == []
+    index = load_index(settings.index_dir)
+    assert list(index.articles) == ["two"]
+    assert index.bm25.search("lighthouse keeper bell", 5) == []
+    assert [index.chunks[i].article_id for i, _ in index.dense.search(embedder.embed(["lighthouse"])[0], 5)] == ["two"]
+
+
+def test_the_freshness_check_hashes_only_files_whose_size_or_time_changed(
+    small: tuple[Settings, Path], embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, corpus = small
+    build_index(settings, corpus, embedder)
+    hashed: list[Path] = []
+    real_sha256 = index_module.sha256_of
+    monkeypatch.setattr(index_module, "sha256_of", lambda path: hashed.append(path) or real_sha256(path))
+    assert staleness(settings.index_dir, settings, corpus) is None and hashed == []
+    os.utime(corpus / "two.txt", ns=(1, 1))  # touched, same bytes: read once, still current
+    assert staleness(settings.index_dir, settings, corpus) is None and hashed == [corpus / "two.txt"]
+    write(corpus / "two.txt", "title: Two\n\nFarmers harvested barley in the autumn sun.")
+    assert staleness(settings.index_dir, settings, corpus) == "corpus files changed"
+
+
+def test_chunks_read_back_from_the_mapped_tables_equal_the_chunker_output(
+    small: tuple[Settings, Path], embedder: Embedder
+) -> None:
+    settings, corpus = small
+    write(corpus / "long.txt", "title: Long\n\n" + " ".join(f"Sentence {n} is about ünïcödé news." for n in range(300)))
+    build_index(settings.replace(chunk_words=40, chunk_overlap_words=10), corpus, embedder)
+    index = load_index(settings.index_dir)
+    articles = sorted(load_corpus(corpus).articles, key=lambda a: a.path or "")
+    assert list(index.chunks) == list(chunk_articles(articles, 40, 10))
+    assert isinstance(index.chunks.starts, np.memmap) and len(index.chunks) > 20
