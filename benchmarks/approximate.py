@@ -22,20 +22,25 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.articles import load_corpus  # noqa: E402
-from qa.chunking import chunk_articles  # noqa: E402
 from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.dense import DenseIndex, Embedder, SearchEffort  # noqa: E402
-from qa.index import passage_text  # noqa: E402
+from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.ingest.articles import load_corpus  # noqa: E402
+from qa.ingest.chunking import chunk_articles  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
+from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort  # noqa: E402
+from qa.retrieval.index import passage_text  # noqa: E402
 
 
-def real_passages_and_questions(settings: Settings, n_questions: int) -> tuple[list[str], list[str]]:
+def real_passages_and_questions(
+    settings: Settings, n_questions: int
+) -> tuple[list[str], list[str]]:
     corpus = load_corpus(SHARED_DATA / "bbc-news")
     by_id = {a.id: a for a in corpus.articles}
     chunks = chunk_articles(corpus.articles, settings.chunk_words, settings.chunk_overlap_words)
     passages = [passage_text(by_id[c.article_id], c) for c in chunks]
-    squad = json.loads((SHARED_DATA / "squad" / "train-v1.1.json").read_text(encoding="utf-8"))["data"]
+    squad = json.loads((SHARED_DATA / "squad" / "train-v1.1.json").read_text(encoding="utf-8"))[
+        "data"
+    ]
     questions = []
     for article in squad:
         for paragraph in article["paragraphs"]:
@@ -53,13 +58,18 @@ def embedded(path: Path, settings: Settings, n_questions: int) -> tuple[np.ndarr
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     started = time.perf_counter()
     vectors = embedder.embed(passages, progress=True)
-    print(f"embedded {len(passages)} passages in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(
+        f"embedded {len(passages)} passages in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
     question_vectors = embedder.embed(questions)
     np.savez(path, passages=vectors, questions=question_vectors)
     return vectors, question_vectors
 
 
-def timed_search(index: DenseIndex, queries: np.ndarray, k: int) -> tuple[list[set[int]], list[float]]:
+def timed_search(
+    index: DenseIndex, queries: np.ndarray, k: int
+) -> tuple[list[set[int]], list[float]]:
     found, latencies = [], []
     for query in queries:
         started = time.perf_counter()
@@ -72,31 +82,55 @@ def timed_search(index: DenseIndex, queries: np.ndarray, k: int) -> tuple[list[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--vectors", type=Path, default=Path(tempfile.gettempdir()) / "qa-approximate.npz")
+    parser.add_argument(
+        "--vectors", type=Path, default=Path(tempfile.gettempdir()) / "qa-approximate.npz"
+    )
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
-    settings = Settings.from_env()
+    settings = Settings.resolve(calibration=calibrated_settings)
     passages, queries = embedded(args.vectors, settings, args.queries)
     started = time.perf_counter()
     exact = DenseIndex.build(passages, "flat")
     exact_build = time.perf_counter() - started
     truth, exact_ms = timed_search(exact, queries, args.k)
-    rows = [["flat", "-", exact_build, 1.0, percentile(exact_ms, 50), percentile(exact_ms, 95), 1.0]]
+    rows = [
+        ["flat", "-", exact_build, 1.0, percentile(exact_ms, 50), percentile(exact_ms, 95), 1.0]
+    ]
     for kind, efforts in (("ivf", [8, 16, 32, 64]), ("hnsw", [32, 64, 128, 256])):
         started = time.perf_counter()
         index = DenseIndex.build(passages, kind)
         build = time.perf_counter() - started
         for effort in efforts:
-            index.effort = SearchEffort(ivf_probe=effort) if kind == "ivf" else SearchEffort(hnsw_ef_search=effort)
+            index.effort = (
+                SearchEffort(ivf_probe=effort)
+                if kind == "ivf"
+                else SearchEffort(hnsw_ef_search=effort)
+            )
             found, ms = timed_search(index, queries, args.k)
             recall = float(np.mean([len(f & t) / len(t) for f, t in zip(found, truth)]))
-            rows.append([kind, effort, build, recall, percentile(ms, 50), percentile(ms, 95),
-                         percentile(ms, 50) / percentile(exact_ms, 50)])
+            rows.append(
+                [
+                    kind,
+                    effort,
+                    build,
+                    recall,
+                    percentile(ms, 50),
+                    percentile(ms, 95),
+                    percentile(ms, 50) / percentile(exact_ms, 50),
+                ]
+            )
     print_table(
         f"dense search over {len(passages):,} real passages (BBC chunks + SQuAD train paragraphs), "
         f"{len(queries)} SQuAD train questions, recall@{args.k} against exact",
-        ["index", "effort (IVF probes / HNSW efSearch)", "build s", f"recall@{args.k}", "p50 ms", "p95 ms",
-         "p50 / exact"],
+        [
+            "index",
+            "effort (IVF probes / HNSW efSearch)",
+            "build s",
+            f"recall@{args.k}",
+            "p50 ms",
+            "p95 ms",
+            "p50 / exact",
+        ],
         rows,
     )
 

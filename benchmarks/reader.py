@@ -1,7 +1,8 @@
 """Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched) and the latency of
 reading 5 passages of about 200 tokens, per reader, weights precision and thread count.
 
-    python benchmarks/reader.py [--readers fast,accurate] [--precisions float32,bfloat16,int8] [--repeats 20]
+    python benchmarks/reader.py [--readers fast,accurate] [--precisions float32,bfloat16,int8]
+                                [--repeats 20]
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
 from qa.config import SHARED_DATA, Settings  # noqa: E402
+from qa.evaluation.questions import load_questions, parse_article_range  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
-from qa.questions import load_questions, parse_article_range  # noqa: E402
-from qa.reader import Reader  # noqa: E402
+from qa.reading.reader import Reader  # noqa: E402
 from qa.schema import Chunk, Passage  # noqa: E402
 
 SQUAD = SHARED_DATA / "squad" / "dev-v1.1.json"
@@ -27,19 +28,23 @@ def make_reader(name: str, threads: int, precision: str, max_seq_len: int) -> Re
     import torch
 
     weights = "float32" if precision == "int8" else precision
-    settings = Settings().replace(reader=name, threads=threads, max_seq_len=max_seq_len, reader_precision=weights)
+    settings = Settings().replace(
+        reader=name, threads=threads, max_seq_len=max_seq_len, reader_precision=weights
+    )
     reader = Reader.from_settings(settings)
-    model, _ = reader._load()
-    if precision == "int8":
-        # Dynamic int8 Linear layers: the fastest, but 7 F1 points lower on validation (SQuAD
-        # articles 35-36; 4 with per-channel weights), so the service does not use it.
-        reader._model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    return reader
+    if precision != "int8":
+        return reader
+    # Dynamic int8 Linear layers; the service does not use them (README: they cost F1).
+    model, tokenizer = reader.load()
+    quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    return Reader.from_loaded(
+        quantized, tokenizer, max_seq_len=max_seq_len, threads=threads, batch_size=reader.batch_size
+    )
 
 
 def windows_per_second(reader: Reader, question: str, text: str, batch: int, repeats: int) -> float:
     passages = [Passage(Chunk(i, "x", 0, len(text), text)) for i in range(batch)]
-    windows = len(reader._windows(question, [p.text for p in passages]))
+    windows = reader.window_count(question, [p.text for p in passages])
     reader.batch_size = batch
     reader.read(question, passages)
     started = time.perf_counter()
@@ -61,25 +66,53 @@ def main() -> None:
     # Paragraphs of 130-170 words are about 200 tokens: one window each at the default length.
     short = [q for q in questions if 130 <= len(q.context.split()) <= 170][: args.repeats * 3 + 4]
     rows = []
-    runs = [(name, int(threads), precision) for name in args.readers.split(",")
-            for threads in args.threads.split(",") for precision in args.precisions.split(",")]
+    runs = [
+        (name, int(threads), precision)
+        for name in args.readers.split(",")
+        for threads in args.threads.split(",")
+        for precision in args.precisions.split(",")
+    ]
     for name, threads, precision in runs:
         throughput = make_reader(name, threads, precision, max_seq_len=256)
         single = windows_per_second(throughput, questions[0].question, long_text, 1, args.repeats)
-        batched = windows_per_second(throughput, questions[0].question, long_text, 16, max(2, args.repeats // 8))
+        batched = windows_per_second(
+            throughput, questions[0].question, long_text, 16, max(2, args.repeats // 8)
+        )
         reader = make_reader(name, threads, precision, max_seq_len=Settings().max_seq_len)
         latencies, windows = [], []
         for i, q in enumerate(short[: args.repeats * 3]):
             group = short[i : i + 5]
-            passages = [Passage(Chunk(n, str(n), 0, len(g.context), g.context)) for n, g in enumerate(group)]
-            windows.append(len(reader._windows(q.question, [p.text for p in passages])))
+            passages = [
+                Passage(Chunk(n, str(n), 0, len(g.context), g.context)) for n, g in enumerate(group)
+            ]
+            windows.append(reader.window_count(q.question, [p.text for p in passages]))
             started = time.perf_counter()
             reader.read(q.question, passages)
             latencies.append((time.perf_counter() - started) * 1000)
-        rows.append([name, threads, precision, single, batched, sum(windows) / len(windows), percentile(latencies, 50), percentile(latencies, 95)])
+        rows.append(
+            [
+                name,
+                threads,
+                precision,
+                single,
+                batched,
+                sum(windows) / len(windows),
+                percentile(latencies, 50),
+                percentile(latencies, 95),
+            ]
+        )
     print_table(
         "Reader speed (SQuAD paragraphs of articles 1-36, 2-core CPU)",
-        ["reader", "threads", "weights", "windows/s batch 1 (256 tok)", "windows/s batch 16", "windows per 5 passages", "5 passages p50 ms", "p95 ms"],
+        [
+            "reader",
+            "threads",
+            "weights",
+            "windows/s batch 1 (256 tok)",
+            "windows/s batch 16",
+            "windows per 5 passages",
+            "5 passages p50 ms",
+            "p95 ms",
+        ],
         rows,
     )
 

@@ -22,27 +22,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
 from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluate import evaluate_retriever  # noqa: E402
-from qa.questions import Question, load_questions, parse_article_range  # noqa: E402
+from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.evaluation.evaluate import evaluate_retriever  # noqa: E402
+from qa.evaluation.questions import Question, load_questions, parse_article_range  # noqa: E402
 
 HELD_OUT = "37-48"
 
 
-def measure(corpus: Path, questions: list[Question], modes: list[str], added: list[Path] | None = None) -> dict:
+def measure(
+    corpus: Path, questions: list[Question], modes: list[str], added: list[Path] | None = None
+) -> dict:
     """With ``added`` (files of ``corpus``), the first build leaves them out and a second,
     incremental build adds them; everything else is measured on the complete index."""
-    from qa.dense import Embedder
-    from qa.index import build_index, load_index
-    from qa.retriever import HybridRetriever
+    from qa.retrieval.dense import Embedder
+    from qa.retrieval.index import build_index, load_index
+    from qa.retrieval.retriever import HybridRetriever
 
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as copy:
-        settings = Settings.from_env().replace(index_dir=folder)
+        settings = Settings.resolve({"index_dir": folder}, calibration=calibrated_settings)
         embedder = Embedder(settings.dense_model, settings.embed_batch_size)
         embedder.embed(["load the model before timing the build"])
         source = corpus
         if added:
-            shutil.copytree(corpus, copy, dirs_exist_ok=True, ignore=lambda d, names: [
-                n for n in names if Path(d, n) in added])
+            shutil.copytree(
+                corpus,
+                copy,
+                dirs_exist_ok=True,
+                ignore=lambda d, names: [n for n in names if Path(d, n) in added],
+            )
             corpus = Path(copy)
         started = time.perf_counter()
         report = build_index(settings, corpus, embedder)
@@ -53,25 +60,36 @@ def measure(corpus: Path, questions: list[Question], modes: list[str], added: li
                 shutil.copy(path, corpus / path.relative_to(source))
             started = time.perf_counter()
             report = build_index(settings, corpus, embedder)
-            incremental = {"seconds": time.perf_counter() - started, "embedded": report.embedded,
-                           "articles": len(added), "stages": report.timings}
+            incremental = {
+                "seconds": time.perf_counter() - started,
+                "embedded": report.embedded,
+                "articles": len(added),
+                "stages": report.timings,
+            }
         size = sum(p.stat().st_size for p in report.folder.iterdir())
         index = load_index(Path(folder))
         retriever = HybridRetriever(index, embedder, settings)
         retriever.retrieve("warm up", 20)
         results = {}
         for mode in modes:
-            result = evaluate_retriever(questions, lambda q, k: retriever.retrieve(q, k, mode), 20)
+            result = evaluate_retriever(
+                questions, lambda q, k, mode=mode: retriever.retrieve(q, k, mode), 20
+            )
             results[mode] = result.summary
     return {
-        "articles": report.articles, "chunks": report.chunks, "build_s": build_seconds, "index_mb": size / 2**20,
+        "articles": report.articles,
+        "chunks": report.chunks,
+        "build_s": build_seconds,
+        "index_mb": size / 2**20,
         "incremental": incremental,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "modes": results,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "modes": results,
     }
 
 
 def bbc_queries(folder: Path, n: int) -> list[Question]:
-    """Article titles as questions; a hit is a passage holding the article's first words (a known-item search)."""
+    """Article titles as questions; a hit is a passage holding the article's first words (a known-
+    item search)."""
     files = sorted(folder.rglob("*.txt"))
     step = max(1, len(files) // n)
     questions = []
@@ -105,29 +123,72 @@ def main() -> None:
         return
     results = {}
     for part in ("squad", "bbc"):
-        command = [sys.executable, __file__, "--part", part, "--data", str(args.data), "--queries", str(args.queries)]
-        out = subprocess.run(command, check=True, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
+        command = [
+            sys.executable,
+            __file__,
+            "--part",
+            part,
+            "--data",
+            str(args.data),
+            "--queries",
+            str(args.queries),
+        ]
+        out = subprocess.run(
+            command,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TQDM_DISABLE": "1"},
+        )
         results[part] = json.loads(out.stdout.strip().splitlines()[-1])
 
     squad = results["squad"]
     print_table(
-        f"SQuAD dev articles {HELD_OUT} as questions, all 48 articles as corpus ({squad['chunks']} chunks)",
+        f"SQuAD dev articles {HELD_OUT} as questions, all 48 articles as corpus ({squad['chunks']} "
+        "chunks)",
         ["retriever", "n", "R@1", "R@5", "R@20", "MRR", "p50 ms", "p95 ms"],
-        [[m, s["n"], s["recall_at_k"]["1"], s["recall_at_k"]["5"], s["recall_at_k"]["20"], s["mrr"], s["latency_ms_p50"], s["latency_ms_p95"]]
-         for m, s in squad["modes"].items()],
+        [
+            [
+                m,
+                s["n"],
+                s["recall_at_k"]["1"],
+                s["recall_at_k"]["5"],
+                s["recall_at_k"]["20"],
+                s["mrr"],
+                s["latency_ms_p50"],
+                s["latency_ms_p95"],
+            ]
+            for m, s in squad["modes"].items()
+        ],
     )
     bbc = results["bbc"]
     print_table(
         "Build cost and query latency (hybrid, top 20)",
         ["corpus", "articles", "chunks", "build s", "index MB", "peak RSS MB", "p50 ms", "p95 ms"],
-        [[name, r["articles"], r["chunks"], r["build_s"], r["index_mb"], r["peak_rss_mb"],
-          r["modes"]["hybrid"]["latency_ms_p50"], r["modes"]["hybrid"]["latency_ms_p95"]] for name, r in results.items()],
+        [
+            [
+                name,
+                r["articles"],
+                r["chunks"],
+                r["build_s"],
+                r["index_mb"],
+                r["peak_rss_mb"],
+                r["modes"]["hybrid"]["latency_ms_p50"],
+                r["modes"]["hybrid"]["latency_ms_p95"],
+            ]
+            for name, r in results.items()
+        ],
     )
-    print(f"\nBBC known-item check (title as query, own article in top 5): {bbc['modes']['hybrid']['recall_at_k']['5']}%")
+    known_item = bbc["modes"]["hybrid"]["recall_at_k"]["5"]
+    print(f"\nBBC known-item check (title as query, own article in top 5): {known_item}%")
     added = bbc["incremental"]
     stages = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in added["stages"].items())
-    print(f"BBC, {added['articles']} articles added to the built index: qa index took {added['seconds']:.1f} s "
-          f"and embedded {added['embedded']} chunks ({stages}); the first build took {bbc['build_s']:.1f} s")
+    print(
+        f"BBC, {added['articles']} articles added to the built index: qa index took "
+        f"{added['seconds']:.1f} s "
+        f"and embedded {added['embedded']} chunks ({stages}); the first build took "
+        f"{bbc['build_s']:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Pick chunk size, BM25 parameters and fusion weights on SQuAD dev questions of articles 1-36
 (never 37-48).
 
-    python benchmarks/retrieval_tuning.py [--data ../shared/data] [--articles 1-36] [--chunkings 140/40] [--bm25 0.9/0.4,1.5/0.75]
+    python benchmarks/retrieval_tuning.py [--data ../shared/data] [--articles 1-36]
+        [--chunkings 140/40] [--bm25 0.9/0.4,1.5/0.75]
 
 All 48 articles are the corpus, as in the benchmark; only the questions differ. Question
 embeddings are computed once and reused for every chunking; each chunking embeds its chunks once,
@@ -17,15 +18,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.articles import load_corpus  # noqa: E402
-from qa.bm25 import BM25Index  # noqa: E402
-from qa.chunking import chunk_articles  # noqa: E402
 from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.dense import DenseIndex, Embedder  # noqa: E402
-from qa.fusion import Ranking, fuse  # noqa: E402
-from qa.index import passage_text  # noqa: E402
+from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.evaluation.questions import Question, load_questions, parse_article_range  # noqa: E402
+from qa.ingest.articles import load_corpus  # noqa: E402
+from qa.ingest.chunking import chunk_articles  # noqa: E402
 from qa.metrics import first_hit_rank, mean_reciprocal_rank, recall_at  # noqa: E402
-from qa.questions import Question, load_questions, parse_article_range  # noqa: E402
+from qa.retrieval.bm25 import BM25Index  # noqa: E402
+from qa.retrieval.dense import DenseIndex, Embedder  # noqa: E402
+from qa.retrieval.fusion import Ranking, fuse  # noqa: E402
+from qa.retrieval.index import passage_text  # noqa: E402
 from qa.schema import Chunk  # noqa: E402
 
 FUSIONS = [
@@ -34,21 +36,37 @@ FUSIONS = [
 ]
 
 
-def hit_ranks(questions: list[Question], chunks: list[Chunk], rankings: list[Ranking]) -> list[int | None]:
+def hit_ranks(
+    questions: list[Question], chunks: list[Chunk], rankings: list[Ranking]
+) -> list[int | None]:
     """Rank of the first of the top 20 chunks that holds a gold answer, per question."""
-    return [first_hit_rank([chunks[p].text for p, _ in r[:20]], q.answers) for q, r in zip(questions, rankings)]
+    return [
+        first_hit_rank([chunks[p].text for p, _ in r[:20]], q.answers)
+        for q, r in zip(questions, rankings)
+    ]
 
 
 def recall_row(label: str, ranks: list[int | None]) -> list[object]:
-    return [label, len(ranks), *(recall_at(ranks, k) for k in (1, 5, 20)), mean_reciprocal_rank(ranks)]
+    return [
+        label,
+        len(ranks),
+        *(recall_at(ranks, k) for k in (1, 5, 20)),
+        mean_reciprocal_rank(ranks),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--articles", default="1-36")
-    parser.add_argument("--chunkings", default="140/40,200/50", help="chunk words/overlap words, comma separated")
-    parser.add_argument("--bm25", default="0.9/0.4,1.5/0.75,0.6/0.3,1.2/0.4", help="BM25 k1/b pairs, comma separated")
+    parser.add_argument(
+        "--chunkings", default="140/40,200/50", help="chunk words/overlap words, comma separated"
+    )
+    parser.add_argument(
+        "--bm25",
+        default="0.9/0.4,1.5/0.75,0.6/0.3,1.2/0.4",
+        help="BM25 k1/b pairs, comma separated",
+    )
     args = parser.parse_args()
     squad = args.data / "squad" / "dev-v1.1.json"
     articles = parse_article_range(args.articles)
@@ -57,7 +75,7 @@ def main() -> None:
     questions = load_questions(squad, articles)
     corpus = load_corpus(squad)
     by_id = {a.id: a for a in corpus.articles}
-    settings = Settings.from_env()
+    settings = Settings.resolve(calibration=calibrated_settings)
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     question_vectors = embedder.embed([q.question for q in questions], progress=True)
 
@@ -80,9 +98,13 @@ def main() -> None:
                 ranks = []
                 for q, bm25_ranking, dense_ranking in zip(questions, bm25_rankings, dense_rankings):
                     rankings = {"bm25": bm25_ranking, "dense": dense_ranking}
-                    passages = fuse(rankings, chunks, 20, method=method, rrf_k=rrf_k, weights=weights)
+                    passages = fuse(
+                        rankings, chunks, 20, method=method, rrf_k=rrf_k, weights=weights
+                    )
                     ranks.append(first_hit_rank([p.chunk.text for p in passages], q.answers))
-                setting = f"{method} dense={dense_weight}" + (f" k={rrf_k}" if method == "rrf" else "")
+                setting = f"{method} dense={dense_weight}" + (
+                    f" k={rrf_k}" if method == "rrf" else ""
+                )
                 rows.append(recall_row(f"{label} + {setting}", ranks))
             print(f"done {label}", file=sys.stderr, flush=True)
     print_table(

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
 from qa.config import SHARED_DATA, Settings  # noqa: E402
+from qa.evaluation.calibration import calibrated_settings  # noqa: E402
 
 CHUNK_WORDS = 140
 CHUNKS_PER_ARTICLE = 10
@@ -36,10 +37,20 @@ SOURCES = ("bbc", "wire", "archive")
 
 
 def real_sentences() -> list[str]:
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((SHARED_DATA / "bbc-news").rglob("*.txt"))]
-    squad = json.loads((SHARED_DATA / "squad" / "train-v1.1.json").read_text(encoding="utf-8"))["data"]
+    texts = [
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted((SHARED_DATA / "bbc-news").rglob("*.txt"))
+    ]
+    squad = json.loads((SHARED_DATA / "squad" / "train-v1.1.json").read_text(encoding="utf-8"))[
+        "data"
+    ]
     texts += [paragraph["context"] for article in squad for paragraph in article["paragraphs"]]
-    return [s for text in texts for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if len(s.split()) > 3]
+    return [
+        s
+        for text in texts
+        for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " "))
+        if len(s.split()) > 3
+    ]
 
 
 def synthetic_corpus(n_chunks: int, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -66,9 +77,14 @@ def synthetic_corpus(n_chunks: int, seed: int = 0):  # type: ignore[no-untyped-d
             text += piece + " "
         article_id = f"a{number}"
         date = f"{2000 + number % 25}-{1 + number % 12:02d}-{1 + number % 28:02d}"
-        article = Article(article_id, " ".join(pieces[0].split()[:8]), text.rstrip(), date, SOURCES[number % 3])
+        article = Article(
+            article_id, " ".join(pieces[0].split()[:8]), text.rstrip(), date, SOURCES[number % 3]
+        )
         articles.append(article)
-        chunks += [Chunk(len(chunks) + n, article_id, s, s + len(p), p) for n, (s, p) in enumerate(zip(starts, pieces))]
+        chunks += [
+            Chunk(len(chunks) + n, article_id, s, s + len(p), p)
+            for n, (s, p) in enumerate(zip(starts, pieces))
+        ]
     return articles, chunks
 
 
@@ -80,7 +96,7 @@ def rss_mb() -> float:
 
 
 def build(size: int, folder: Path) -> dict:
-    from qa.index import passage_text, write_build
+    from qa.retrieval.index import passage_text, write_build
 
     started = time.perf_counter()
     articles, chunks = synthetic_corpus(size)
@@ -90,26 +106,44 @@ def build(size: int, folder: Path) -> dict:
     vectors = np.random.default_rng(1).standard_normal((size, 384), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     timings: dict[str, float] = {}
-    settings = Settings.from_env().replace(index_dir=folder)
-    build_folder = write_build(settings, articles, chunks, texts, vectors, {"corpus": "synthetic", "corpus_files": {}}, timings)
-    return {"corpus_s": made, **timings, "disk_mb": sum(p.stat().st_size for p in build_folder.iterdir()) / 2**20}
+    settings = Settings.resolve({"index_dir": folder}, calibration=calibrated_settings)
+    build_folder = write_build(
+        settings,
+        articles,
+        chunks,
+        texts,
+        vectors,
+        {"corpus": "synthetic", "corpus_files": {}},
+        timings,
+    )
+    return {
+        "corpus_s": made,
+        **timings,
+        "disk_mb": sum(p.stat().st_size for p in build_folder.iterdir()) / 2**20,
+    }
 
 
 def query(folder: Path, n_queries: int) -> dict:
-    from qa.dense import DenseIndex, Embedder
-    from qa.index import load_index
     from qa.metrics import percentile
-    from qa.retriever import HybridRetriever
+    from qa.retrieval.dense import DenseIndex, Embedder
+    from qa.retrieval.index import load_index
+    from qa.retrieval.retriever import HybridRetriever
 
-    settings = Settings.from_env().replace(index_dir=folder)
+    settings = Settings.resolve({"index_dir": folder}, calibration=calibrated_settings)
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     embedder.embed(["load the model before measuring"])
     before = rss_mb()
     started = time.perf_counter()
     index = load_index(folder)
     load_s = time.perf_counter() - started
-    squad = json.loads((SHARED_DATA / "squad" / "train-v1.1.json").read_text(encoding="utf-8"))["data"]
-    questions = [qa["question"] for a in squad[:: max(1, len(squad) // n_queries)] for qa in a["paragraphs"][0]["qas"][:1]]
+    squad = json.loads((SHARED_DATA / "squad" / "train-v1.1.json").read_text(encoding="utf-8"))[
+        "data"
+    ]
+    questions = [
+        qa["question"]
+        for a in squad[:: max(1, len(squad) // n_queries)]
+        for qa in a["paragraphs"][0]["qas"][:1]
+    ]
     questions = questions[:n_queries]
     vectors = embedder.embed(questions)
     retriever = HybridRetriever(index, embedder, settings)
@@ -130,39 +164,88 @@ def query(folder: Path, n_queries: int) -> dict:
     result["rss_mb"], result["index_rss_mb"] = rss_mb(), rss_mb() - before
     other_kind = "ivf" if index.dense.kind == "flat" else "flat"
     other = DenseIndex.build(index.dense.vectors(np.arange(len(index.chunks))), other_kind)
-    result["other_kind"], result["other_ms"] = other_kind, timed(lambda i, q: other.search(vectors[i], k))
+    result["other_kind"], result["other_ms"] = (
+        other_kind,
+        timed(lambda i, q: other.search(vectors[i], k)),
+    )
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=lambda v: [int(n) for n in v.split(",")], default=[10_000, 100_000, 1_000_000])
+    parser.add_argument(
+        "--sizes",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=[10_000, 100_000, 1_000_000],
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--step", choices=["build", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
-        run = build(args.sizes[0], args.folder) if args.step == "build" else query(args.folder, args.queries)
+        run = (
+            build(args.sizes[0], args.folder)
+            if args.step == "build"
+            else query(args.folder, args.queries)
+        )
         print(json.dumps(run))
         return
-    print("Random unit vectors stand in for embeddings: embedding a million chunks on two cores would take hours.")
+    print(
+        "Random unit vectors stand in for embeddings: embedding a million chunks on two cores "
+        "would take hours."
+    )
     rows = []
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
             steps = {}
             for step in ("build", "query"):
-                command = [sys.executable, __file__, "--step", step, "--sizes", str(size), "--folder", folder,
-                           "--queries", str(args.queries)]
-                steps[step] = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--step",
+                    step,
+                    "--sizes",
+                    str(size),
+                    "--folder",
+                    folder,
+                    "--queries",
+                    str(args.queries),
+                ]
+                steps[step] = json.loads(
+                    subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                )
         b, q = steps["build"], steps["query"]
-        rows.append([f"{size:,}", b["bm25"], f"{q['kind']} {b['dense']:.1f}", b["disk_mb"], q["load_s"], q["rss_mb"], q["index_rss_mb"],
-                     "{:.1f} / {:.1f}".format(*q["bm25_ms"]), "{:.1f} / {:.1f}".format(*q["dense_ms"]),
-                     "{} {:.1f} / {:.1f}".format(q["other_kind"], *q["other_ms"]), "{:.1f} / {:.1f}".format(*q["hybrid_ms"])])
+        rows.append(
+            [
+                f"{size:,}",
+                b["bm25"],
+                f"{q['kind']} {b['dense']:.1f}",
+                b["disk_mb"],
+                q["load_s"],
+                q["rss_mb"],
+                q["index_rss_mb"],
+                "{:.1f} / {:.1f}".format(*q["bm25_ms"]),
+                "{:.1f} / {:.1f}".format(*q["dense_ms"]),
+                "{} {:.1f} / {:.1f}".format(q["other_kind"], *q["other_ms"]),
+                "{:.1f} / {:.1f}".format(*q["hybrid_ms"]),
+            ]
+        )
         print(f"{size:,} chunks: {json.dumps({**b, **q})}", file=sys.stderr, flush=True)
     print_table(
         "scale: synthetic chunks of real sentences, random vectors; query times p50 / p95 ms",
-        ["chunks", "BM25 build s", "dense build s", "disk MB", "load s", "RSS MB", "of which index MB", "BM25", "dense",
-         "dense, other kind", "hybrid (incl. embedding)"],
+        [
+            "chunks",
+            "BM25 build s",
+            "dense build s",
+            "disk MB",
+            "load s",
+            "RSS MB",
+            "of which index MB",
+            "BM25",
+            "dense",
+            "dense, other kind",
+            "hybrid (incl. embedding)",
+        ],
         rows,
     )
 

@@ -39,7 +39,11 @@ BBC = SHARED_DATA / "bbc-news"
 def questions(n: int) -> list[str]:
     """Questions made from BBC titles, e.g. "What happened: Ink helps drive democracy in Asia?"."""
     files = sorted(BBC.rglob("*.txt"))[:: max(1, 2225 // n)][:n]
-    return [f"What happened: {p.read_text(encoding='utf-8', errors='replace').split(chr(10), 1)[0].strip()}?" for p in files]
+    return [
+        "What happened: "
+        f"{p.read_text(encoding='utf-8', errors='replace').split(chr(10), 1)[0].strip()}?"
+        for p in files
+    ]
 
 
 def rss_mb(pid: int) -> float:
@@ -50,8 +54,20 @@ def rss_mb(pid: int) -> float:
 
 
 def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "qa.cli", "serve", "--corpus", str(BBC), "--index", str(args.index),
-               "--port", str(args.port), "--http-threads", str(max(8, max(args.clients)))]
+    command = [
+        sys.executable,
+        "-m",
+        "qa.cli",
+        "serve",
+        "--corpus",
+        str(BBC),
+        "--index",
+        str(args.index),
+        "--port",
+        str(args.port),
+        "--http-threads",
+        str(max(8, max(args.clients))),
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_READ_BATCH_QUESTIONS": str(batch_questions)}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{args.port}"
@@ -62,7 +78,7 @@ def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subpro
                 return server, url
         except requests.ConnectionError:
             if server.poll() is not None or time.time() - started > 1800:
-                raise SystemExit("server did not start")
+                raise SystemExit("server did not start") from None
             time.sleep(1)
 
 
@@ -77,7 +93,12 @@ def load(url: str, asks: list[str], clients: int, seconds: float) -> tuple[float
         while time.time() < deadline:
             t = time.perf_counter()
             try:
-                ok = requests.post(f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120).status_code == 200
+                ok = (
+                    requests.post(
+                        f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120
+                    ).status_code
+                    == 200
+                )
             except requests.RequestException:
                 ok = False
             with lock:
@@ -99,7 +120,10 @@ HOSTILE: list[tuple[str, dict]] = [
     ("question too long", {"json": {"question": "why? " * 400}}),
     ("nested JSON", {"data": "[" * 10_000, "headers": {"Content-Type": "application/json"}}),
     ("not JSON", {"data": b"\xff\xfe{", "headers": {"Content-Type": "application/json"}}),
-    ("lone surrogate", {"data": '{"question": "\\ud800 who?"}', "headers": {"Content-Type": "application/json"}}),
+    (
+        "lone surrogate",
+        {"data": '{"question": "\\ud800 who?"}', "headers": {"Content-Type": "application/json"}},
+    ),
     ("bad top_k", {"json": {"question": "Who won?", "top_k": "1_0"}}),
     ("oversized body", {"data": "x" * 2_000_000, "headers": {"Content-Type": "application/json"}}),
     ("no words", {"json": {"question": "\u0000\u0000?"}}),
@@ -125,7 +149,9 @@ def soak(url: str, asks: list[str], server_pid: int, minutes: float, clients: in
                     status = requests.post(f"{url}/api/ask", timeout=120, **request).status_code
                     failed = not 400 <= status < 500
                 else:
-                    status = requests.post(f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120).status_code
+                    status = requests.post(
+                        f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120
+                    ).status_code
                     failed = status != 200
             except requests.RequestException:
                 failed = True
@@ -145,18 +171,38 @@ def soak(url: str, asks: list[str], server_pid: int, minutes: float, clients: in
     growth = 100 * (rss[-1][1] - after_first_minute) / after_first_minute
     print_table(
         f"soak: {minutes:.0f} min, {clients} clients, one hostile request in four",
-        ["good requests", "good failed", "hostile requests", "hostile not 4xx",
-         "RSS at 1 min MB", "RSS at end MB", "RSS growth %"],
-        [[counts["good"], counts["good failed"], counts["hostile"], counts["hostile not 4xx"],
-          after_first_minute, rss[-1][1], growth]],
+        [
+            "good requests",
+            "good failed",
+            "hostile requests",
+            "hostile not 4xx",
+            "RSS at 1 min MB",
+            "RSS at end MB",
+            "RSS growth %",
+        ],
+        [
+            [
+                counts["good"],
+                counts["good failed"],
+                counts["hostile"],
+                counts["hostile not 4xx"],
+                after_first_minute,
+                rss[-1][1],
+                growth,
+            ]
+        ],
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--clients", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8, 32])
-    parser.add_argument("--batch-questions", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8])
+    parser.add_argument(
+        "--clients", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8, 32]
+    )
+    parser.add_argument(
+        "--batch-questions", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8]
+    )
     parser.add_argument("--requests", type=int, default=100, help="sequential requests for latency")
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-bbc-index")
     parser.add_argument("--port", type=int, default=8765)
@@ -181,18 +227,44 @@ def main() -> None:
                 body = requests.post(f"{url}/api/ask", json={"question": q}, timeout=60).json()
                 latencies.append((time.perf_counter() - t) * 1000)
                 server_total.append(body["timings_ms"]["total"])
-            rows.append([batch_questions, "sequential", len(latencies) / (sum(latencies) / 1000),
-                         percentile(latencies, 50), percentile(latencies, 95), 0, rss_mb(server.pid)])
+            rows.append(
+                [
+                    batch_questions,
+                    "sequential",
+                    len(latencies) / (sum(latencies) / 1000),
+                    percentile(latencies, 50),
+                    percentile(latencies, 95),
+                    0,
+                    rss_mb(server.pid),
+                ]
+            )
             for clients in args.clients:
                 rate, concurrent, errors = load(url, asks, clients, args.seconds)
-                rows.append([batch_questions, clients, rate, percentile(concurrent, 50), percentile(concurrent, 95),
-                             errors, rss_mb(server.pid)])
+                rows.append(
+                    [
+                        batch_questions,
+                        clients,
+                        rate,
+                        percentile(concurrent, 50),
+                        percentile(concurrent, 95),
+                        errors,
+                        rss_mb(server.pid),
+                    ]
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)
     print_table(
         f"qa serve on the BBC corpus, POST /api/ask, loopback, {args.seconds:.0f} s per load level",
-        ["questions per reader pass", "clients", "questions/s", "p50 ms", "p95 ms", "errors", "server RSS MB"],
+        [
+            "questions per reader pass",
+            "clients",
+            "questions/s",
+            "p50 ms",
+            "p95 ms",
+            "errors",
+            "server RSS MB",
+        ],
         rows,
     )
 

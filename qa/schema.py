@@ -1,4 +1,5 @@
-"""The four records that flow through the service: articles, their chunks, retrieved passages, answers."""
+"""The records that flow through the service: articles, their chunks, retrieved passages,
+answers and their citations."""
 
 from __future__ import annotations
 
@@ -30,11 +31,24 @@ class Chunk:
     end: int
     text: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage or answer lies in its article: enough to show and check it, with no
+    lookup."""
+
+    article_id: str
+    title: str
+    date: str | None
+    source: str | None
+    url: str | None
+    start: int  # characters in the article
+    end: int
+    place: str  # as a reader finds it: "paragraph 3"
+    score: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Passage:
     """A chunk as a retriever returned it, with the evidence for its rank."""
 
@@ -43,30 +57,28 @@ class Passage:
     rank: int = 0
     # Per-retriever rank (1-based) and raw score, e.g. {"bm25": {"rank": 1, "score": 12.3}}.
     sources: dict[str, dict[str, float]] = field(default_factory=dict)
+    citation: Citation | None = None
 
     @property
     def text(self) -> str:
         return self.chunk.text
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "score": self.score, **self.chunk.to_dict(), "retrievers": self.sources}
 
-
-@dataclass
+@dataclass(frozen=True)
 class Answer:
-    """An answer span: offsets are into the passage and into the article."""
+    """An answer span, in its article (``start``, ``end``) and in the passage shown with it."""
 
     text: str
-    score: float
+    score: float  # what answers are ranked and thresholded by: reader_score with the rank prior
+    reader_score: float
     article_id: str
     start: int
     end: int
-    passage_start: int
-    passage_end: int
-    context: str
-    # The first of the passages given to the reader that holds this span (best-ranked, in retrieval order).
+    context: str  # the passage the span was read in
+    start_in_context: int
+    end_in_context: int
+    # The first of the passages given to the reader that holds this span (best-ranked, in retrieval
+    # order).
     passage_index: int = 0
-    citations: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    # Every place this answer was found, its own first.
+    citations: tuple[Citation, ...] = ()

@@ -1,4 +1,9 @@
-"""Shared fixtures: real models, a real index over the bundled corpus, built once per session."""
+"""Shared fixtures: real models, a real index over the bundled corpus, built once per session.
+
+Tests are marked by what they need: ``model`` (a real model), ``browser`` (a real server, and
+Chromium for the page). The rest are pure and run in seconds:
+``pytest -m "not model and not browser"``.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,23 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from pathlib import Path  # noqa: E402
-
 import pytest  # noqa: E402
+from helpers import BUNDLED_CORPUS  # noqa: E402
 
-from qa.config import PROJECT_DIR, Settings  # noqa: E402
-from qa.dense import Embedder  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.retrieval.dense import Embedder  # noqa: E402
 
-BUNDLED_CORPUS = PROJECT_DIR / "corpus"
+MODEL_FIXTURES = {"embedder", "bundled_pipeline", "reader"}
+BROWSER_FIXTURES = {"server", "page"}
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        if needs & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        elif needs & MODEL_FIXTURES:
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(scope="session")
@@ -25,31 +38,24 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def bundled_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(corpus=BUNDLED_CORPUS, index_dir=tmp_path_factory.mktemp("bundled-index"), threads=2)
+    return Settings(
+        corpus=BUNDLED_CORPUS, index_dir=tmp_path_factory.mktemp("bundled-index"), threads=2
+    )
 
 
 @pytest.fixture(scope="session")
 def bundled_pipeline(bundled_settings: Settings, embedder: Embedder):
-    from qa.index import ensure_index
-    from qa.pipeline import Pipeline
-    from qa.reader import Reader
+    from qa.reading.reader import Reader
+    from qa.retrieval.index import ensure_index
+    from qa.service.pipeline import Pipeline
 
     index = ensure_index(bundled_settings, BUNDLED_CORPUS, embedder)
     return Pipeline(bundled_settings, index, embedder, Reader.from_settings(bundled_settings))
 
 
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    from servers import Server
+    from helpers import Server
 
     running = Server(tmp_path_factory.mktemp("server"))
     yield running

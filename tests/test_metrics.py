@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from qa.metrics import (
-    best_over_golds, exact_match, f1, first_hit_rank, mean_reciprocal_rank, normalize_answer, percentile, recall_at,
+    best_over_golds,
+    exact_match,
+    f1,
+    first_hit_rank,
+    mean_reciprocal_rank,
+    normalize_answer,
+    percentile,
+    recall_at,
 )
 
 
@@ -21,12 +28,17 @@ def test_unicode_quotes_count_as_punctuation() -> None:
 
 def test_exact_match_and_f1_hand_checked() -> None:
     assert exact_match("the Broncos", "Broncos") == 1.0
-    assert f1("Denver Broncos team", "the Denver Broncos") == pytest.approx(2 * (2 / 3) * 1 / (2 / 3 + 1))
+    assert f1("Denver Broncos team", "the Denver Broncos") == pytest.approx(
+        2 * (2 / 3) * 1 / (2 / 3 + 1)
+    )
     assert f1("Carolina", "Denver Broncos") == 0.0
 
 
 def test_max_over_gold_answers_and_unanswerable() -> None:
-    assert best_over_golds("Santa Clara", ["Levi's Stadium", "Santa Clara, California"]) == (0.0, pytest.approx(0.8))
+    assert best_over_golds("Santa Clara", ["Levi's Stadium", "Santa Clara, California"]) == (
+        0.0,
+        pytest.approx(0.8),
+    )
     assert best_over_golds(None, []) == (1.0, 1.0)
     assert best_over_golds("something", []) == (0.0, 0.0)
     assert best_over_golds(None, ["x"]) == (0.0, 0.0)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import Settings
 from qa.config import SHIPPED_READERS
 from training.reader_data import (
     Example,
@@ -20,6 +19,8 @@ from training.reader_data import (
     load_training_data,
     locate,
 )
+
+pytestmark = pytest.mark.model  # every test here loads a real model
 
 PARAGRAPHS = [
     "The Eiffel Tower was completed in 1889 for the World's Fair in Paris.",
@@ -50,8 +51,13 @@ def test_distractors_are_related_paragraphs_without_the_answer() -> None:
 
 
 def test_negatives_never_contain_the_gold_answer() -> None:
-    positives = [example(f"When was it completed {i}?", PARAGRAPHS[0], "1889", group=f"g{i % 3}") for i in range(30)]
-    positives += [example(f"How tall {i}?", PARAGRAPHS[1], "330 metres", group=f"g{i % 3}") for i in range(30)]
+    positives = [
+        example(f"When was it completed {i}?", PARAGRAPHS[0], "1889", group=f"g{i % 3}")
+        for i in range(30)
+    ]
+    positives += [
+        example(f"How tall {i}?", PARAGRAPHS[1], "330 metres", group=f"g{i % 3}") for i in range(30)
+    ]
     mixed = add_negatives(positives, 0.5, 0.5, random.Random(0))
     negatives = [e for e in mixed if e.answer_start is None]
     assert negatives and mixed[: len(positives)] == positives
@@ -71,21 +77,29 @@ def test_features_point_at_the_answer_tokens_or_at_cls(tokenizer) -> None:
     long_context = " ".join(PARAGRAPHS * 12) + " The architect was Gustave Eiffel."
     answerable = example("Who was the architect?", long_context, "Gustave Eiffel")
     unanswerable = Example("u", "Who painted it?", PARAGRAPHS[0], None, "", (), "paris")
-    features = featurize([answerable, unanswerable], tokenizer, max_len=128, stride=32, rng=random.Random(0))
+    features = featurize(
+        [answerable, unanswerable], tokenizer, max_len=128, stride=32, rng=random.Random(0)
+    )
     spans = [f for f in features if f.start > 0]
     assert len(spans) >= 1
     for feature in spans:
-        assert tokenizer.decode(feature.input_ids[feature.start : feature.end + 1]) == "gustave eiffel"
+        assert (
+            tokenizer.decode(feature.input_ids[feature.start : feature.end + 1]) == "gustave eiffel"
+        )
     assert any(f.start == f.end == 0 for f in features)
 
 
 def test_bucketed_batches_cover_every_feature_once(tokenizer) -> None:
-    examples = [example(f"Question number {i} about the tower?", PARAGRAPHS[i % 3], PARAGRAPHS[i % 3].split()[1]) for i in range(40)]
+    examples = [
+        example(
+            f"Question number {i} about the tower?", PARAGRAPHS[i % 3], PARAGRAPHS[i % 3].split()[1]
+        )
+        for i in range(40)
+    ]
     features = featurize(examples, tokenizer, max_len=128, stride=32, rng=random.Random(0))
     batches = bucketed_batches(features, batch_size=8, seed=3)
     assert sorted(i for batch in batches for i in batch) == list(range(len(features)))
     assert batches == bucketed_batches(features, batch_size=8, seed=3)
-
 
 
 def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors() -> None:
@@ -93,14 +107,21 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     from qa.metrics import best_over_golds
-    from qa.reader import Reader
+    from qa.reading.reader import Reader
     from qa.schema import Chunk, Passage
     from training.train_reader import evaluate_reader
 
-    model = AutoModelForQuestionAnswering.from_pretrained(SHIPPED_READERS["fast"], dtype=torch.float32).eval()
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        SHIPPED_READERS["fast"], dtype=torch.float32
+    ).eval()
     tokenizer = AutoTokenizer.from_pretrained(SHIPPED_READERS["fast"])
-    visitors = "Paris hosts millions of visitors every year. Many climb the tower, which opened in 1889 after two years of work."
-    misleading = "The Eiffel Tower was completed in 1887 according to an early plan, but the date moved."
+    visitors = (
+        "Paris hosts millions of visitors every year. "
+        "Many climb the tower, which opened in 1889 after two years of work."
+    )
+    misleading = (
+        "The Eiffel Tower was completed in 1887 according to an early plan, but the date moved."
+    )
     examples = [
         example("When was the Eiffel Tower completed?", visitors, "1889"),
         example("Until when was the tower the tallest structure?", PARAGRAPHS[1], "1930"),
@@ -121,7 +142,9 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
     alone = expected(lambda e: [e.context])
     beside = expected(lambda e: [e.context, *distractors(e, groups, 4)])
     assert alone != beside  # the misleading paragraph wins beside the first question's gold one
-    unanswerable = Example("u", "Who painted the tower in 1930?", PARAGRAPHS[1], None, "", (), "paris")
+    unanswerable = Example(
+        "u", "Who painted the tower in 1930?", PARAGRAPHS[1], None, "", (), "paris"
+    )
     scores = evaluate_reader(model, tokenizer, examples, [unanswerable], groups, 384, 128)
     assert (scores["exact_match"], scores["f1"]) == pytest.approx(alone)
     assert (scores["distractor_exact_match"], scores["distractor_f1"]) == pytest.approx(beside)
@@ -131,36 +154,74 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
 
 
 def _squad_file(path: Path, titles: list[str], unanswerable: bool = False) -> Path:
-    data = {"version": "v2.0", "data": [
-        {"title": title, "paragraphs": [{"context": f"{title} was founded in 1900 by Ada.", "qas": [
-            {"id": f"{title}-a", "question": f"When was {title} founded?", "answers": [{"text": "1900", "answer_start": len(title) + 20}]},
-            *([{"id": f"{title}-u", "question": f"Who closed {title}?", "answers": [], "is_impossible": True}] if unanswerable else []),
-        ]}]} for title in titles]}
+    data = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": title,
+                "paragraphs": [
+                    {
+                        "context": f"{title} was founded in 1900 by Ada.",
+                        "qas": [
+                            {
+                                "id": f"{title}-a",
+                                "question": f"When was {title} founded?",
+                                "answers": [{"text": "1900", "answer_start": len(title) + 20}],
+                            },
+                            *(
+                                [
+                                    {
+                                        "id": f"{title}-u",
+                                        "question": f"Who closed {title}?",
+                                        "answers": [],
+                                        "is_impossible": True,
+                                    }
+                                ]
+                                if unanswerable
+                                else []
+                            ),
+                        ],
+                    }
+                ],
+            }
+            for title in titles
+        ],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
 
 def test_training_data_keeps_the_squad_split(tmp_path: Path) -> None:
-    """Articles 1-34 train, 35-36 validate, 37-48 are never read; SQuAD 2.0 adds unanswerables only."""
+    """Articles 1-34 train, 35-36 validate, 37-48 are never read; SQuAD 2.0 adds unanswerables
+    only."""
     dev_titles = [f"Dev{i}" for i in range(1, 49)]
     _squad_file(tmp_path / "squad" / "dev-v1.1.json", dev_titles)
     _squad_file(tmp_path / "squad" / "train-v1.1.json", ["Train1", "Train2"])
-    _squad_file(tmp_path / "squad2" / "dev-v2.0-articles-1-36.json", dev_titles[:36], unanswerable=True)
-    _squad_file(tmp_path / "squad2" / "train-v2.0-first-10-articles.json", ["Train1"], unanswerable=True)
+    _squad_file(
+        tmp_path / "squad2" / "dev-v2.0-articles-1-36.json", dev_titles[:36], unanswerable=True
+    )
+    _squad_file(
+        tmp_path / "squad2" / "train-v2.0-first-10-articles.json", ["Train1"], unanswerable=True
+    )
     for name in ("new_wiki", "reddit", "amazon_reviews"):
         _squad_file(tmp_path / "squadshifts" / f"{name}_v1.0.json", [f"Shift-{name}"])
     (tmp_path / "mrqa" / "dev").mkdir(parents=True)
     for name in ("RelationExtraction", "DuoRC"):
         (tmp_path / "mrqa" / "dev" / f"{name}.jsonl").write_text(
-            '{"header": {}}\n{"context": "Ray died in 1979.", "qas": [{"qid": "' + name + '", "question": "When?",'
-            ' "answers": ["1979"], "detected_answers": [{"text": "1979", "char_spans": [[13, 16]]}]}]}\n'
+            '{"header": {}}\n{"context": "Ray died in 1979.", "qas": [{"qid": "'
+            + name
+            + '", "question": "When?",'
+            ' "answers": ["1979"],'
+            ' "detected_answers": [{"text": "1979", "char_spans": [[13, 16]]}]}]}\n'
         )
     data = load_training_data(tmp_path)
     train_ids = {e.id for e in data.train}
     assert {f"Dev{i}-a" for i in range(1, 35)} <= train_ids
     assert {f"Dev{i}-u" for i in range(1, 35)} <= train_ids and "Train1-u" in train_ids
-    assert "Train1-a" in train_ids and "Dev1-a" in train_ids  # v1.1 once, not again from the 2.0 file
+    assert (
+        "Train1-a" in train_ids and "Dev1-a" in train_ids
+    )  # v1.1 once, not again from the 2.0 file
     assert sum(e.id == "Train1-a" for e in data.train) == 1
     assert {"RelationExtraction", "DuoRC", "Shift-reddit-a"} <= train_ids
     assert not any(e.id.startswith(("Dev35", "Dev36")) for e in data.train)

@@ -1,7 +1,7 @@
 """What the reader learns from: examples with located answers, negatives, token features, batches.
 
-Questions come through ``qa.questions`` (the same SQuAD and MRQA parsers as ``qa eval``), so a
-question file means the same thing to training and to evaluation.
+Questions come through ``qa.evaluation.questions`` (the same SQuAD and MRQA parsers as
+``qa eval``), so a question file means the same thing to training and to evaluation.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import functools
 import itertools
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from qa.questions import (
+from qa.evaluation.questions import (
     SQUAD_TRAIN_ARTICLES,
     SQUAD_VALIDATION_ARTICLES,
     Question,
@@ -67,15 +68,25 @@ def to_example(question: Question, group: str) -> Example | None:
             start = locate(question.context, text, hint)
             if start is not None:
                 return Example(
-                    question.id, question.question, question.context, start, text, question.answers, group
+                    question.id,
+                    question.question,
+                    question.context,
+                    start,
+                    text,
+                    question.answers,
+                    group,
                 )
     return None
 
 
 def examples_from(
-    path: Path, articles: range | None = None, titles: Iterable[str] | None = None, answerable: bool | None = None
+    path: Path,
+    articles: range | None = None,
+    titles: Iterable[str] | None = None,
+    answerable: bool | None = None,
 ) -> list[Example]:
-    """Examples of a SQuAD or MRQA file; ``titles`` keeps those articles, ``answerable`` one kind."""
+    """Examples of a SQuAD or MRQA file; ``titles`` keeps those articles, ``answerable`` one
+    kind."""
     wanted = set(titles) if titles is not None else None
     examples = []
     for question in load_questions(path, articles):
@@ -109,7 +120,9 @@ def load_training_data(data_dir: Path) -> TrainingData:
         train += examples_from(data_dir / "mrqa" / "dev" / f"{name}.jsonl")
     train_titles = squad_titles(dev, SQUAD_TRAIN_ARTICLES)
     train += examples_from(squad2_dev, titles=train_titles, answerable=False)
-    train += examples_from(data_dir / "squad2" / "train-v2.0-first-10-articles.json", answerable=False)
+    train += examples_from(
+        data_dir / "squad2" / "train-v2.0-first-10-articles.json", answerable=False
+    )
     validation_titles = squad_titles(dev, SQUAD_VALIDATION_ARTICLES)
     return TrainingData(
         train,
@@ -118,7 +131,7 @@ def load_training_data(data_dir: Path) -> TrainingData:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"\w+", text.lower()) if len(w) > 2)
 
@@ -161,11 +174,17 @@ def add_negatives(
     for example in rng.sample(answerable, int(len(answerable) * random_ratio)):
         context = contexts[rng.randrange(len(contexts))]
         if _lacks_answer(example, context):
-            negatives.append(Example(example.id + "#neg", example.question, context, None, "", (), example.group))
+            negatives.append(
+                Example(example.id + "#neg", example.question, context, None, "", (), example.group)
+            )
     groups = group_contexts(examples)
     for example in rng.sample(answerable, int(len(answerable) * hard_ratio)):
         for context in distractors(example, groups, 1):
-            negatives.append(Example(example.id + "#hard", example.question, context, None, "", (), example.group))
+            negatives.append(
+                Example(
+                    example.id + "#hard", example.question, context, None, "", (), example.group
+                )
+            )
     return examples + negatives
 
 
@@ -194,7 +213,11 @@ def featurize(
         for i, sample in enumerate(encoded["overflow_to_sample_mapping"]):
             example = batch[sample]
             span = _token_span(example, encoded["offset_mapping"][i], encoded.sequence_ids(i))
-            types = encoded["token_type_ids"][i] if "token_type_ids" in encoded else [0] * len(encoded["input_ids"][i])
+            types = (
+                encoded["token_type_ids"][i]
+                if "token_type_ids" in encoded
+                else [0] * len(encoded["input_ids"][i])
+            )
             feature = Feature(encoded["input_ids"][i], types, *(span or (0, 0)))
             positives, negatives = by_example.setdefault(sample, ([], []))
             (positives if span else negatives).append(feature)
@@ -221,7 +244,8 @@ def _token_span(
 
 
 def bucketed_batches(features: list[Feature], batch_size: int, seed: int) -> list[list[int]]:
-    """Shuffle, sort by length inside pools of 50 batches, then shuffle the batches: little padding."""
+    """Shuffle, sort by length inside pools of 50 batches, then shuffle the batches: little
+    padding."""
     rng = random.Random(seed)
     order = list(range(len(features)))
     rng.shuffle(order)

@@ -8,7 +8,8 @@ articles 35-36: F1 on the gold paragraph, F1 beside four distractors, and best-t
 the unanswerable questions) is exported as fp16 safetensors, or as a LoRA adapter plus QA head
 with ``--lora-rank``. SQuAD dev articles 37-48 are never read.
 
-    python training/train_reader.py --data ../shared/data --base-model qa/models/fast --out runs/fast
+    python training/train_reader.py --data ../shared/data --base-model qa/models/fast
+        --out runs/fast
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import math
 import random
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from qa.config import resolve_model_path  # noqa: E402
+from qa.base_model import resolve_model_path  # noqa: E402
 from training.reader_data import (  # noqa: E402
     Example,
     Feature,
@@ -43,7 +45,7 @@ log = logging.getLogger("training.train_reader")
 def _collate(features: list[Feature], pad_id: int, with_token_types: bool) -> dict[str, Any]:
     import torch
 
-    from qa.reader import pad_windows
+    from qa.reading.reader import pad_windows
 
     batch = pad_windows(
         [f.input_ids for f in features],
@@ -70,26 +72,42 @@ def evaluate_reader(
     right span must outscore what the reader finds in related passages), and SQuAD 2.0 F1 at
     the best threshold over the gold-paragraph reads of answerable and unanswerable questions.
     """
-    from qa.calibration import CandidateRecord, best_point
+    from qa.evaluation.calibration import CandidateRecord, best_point
     from qa.metrics import best_over_golds
-    from qa.reader import Reader
+    from qa.reading.reader import Reader
     from qa.schema import Chunk, Passage
 
     model.eval()
-    reader = Reader.from_loaded(model, tokenizer, max_seq_len=max_len, doc_stride=stride, batch_size=64)
+    reader = Reader.from_loaded(
+        model, tokenizer, max_seq_len=max_len, doc_stride=stride, batch_size=64
+    )
     totals = dict.fromkeys(("exact_match", "f1", "distractor_exact_match", "distractor_f1"), 0.0)
     records = []
     for example in answerable + unanswerable:
         texts = [example.context] + (distractors(example, groups, 4) if example.golds else [])
-        passages = [Passage(Chunk(id=i, article_id=str(i), start=0, end=len(t), text=t)) for i, t in enumerate(texts)]
+        passages = [
+            Passage(Chunk(id=i, article_id=str(i), start=0, end=len(t), text=t))
+            for i, t in enumerate(texts)
+        ]
         # One read: span scores are per window, so the gold paragraph's best span is the same
         # whether or not the distractors were read beside it.
         spans = reader.read(example.question, passages, top_n=None)
         gold_only = [s for s in spans if s.passage_index == 0][:1]
         candidate = gold_only[0] if gold_only else None
-        em, f1 = best_over_golds(candidate.text, example.golds) if candidate and example.golds else (0.0, 0.0)
-        records.append(CandidateRecord(example.golds, candidate.text if candidate else None,
-                                       candidate.score if candidate else 0.0, em, f1))
+        em, f1 = (
+            best_over_golds(candidate.text, example.golds)
+            if candidate and example.golds
+            else (0.0, 0.0)
+        )
+        records.append(
+            CandidateRecord(
+                example.golds,
+                candidate.text if candidate else None,
+                candidate.score if candidate else 0.0,
+                em,
+                f1,
+            )
+        )
         if not example.golds:
             continue
         for prefix, answers in (("", gold_only), ("distractor_", spans[:1])):
@@ -99,7 +117,9 @@ def evaluate_reader(
     model.train()
     scores = {name: 100 * total / max(1, len(answerable)) for name, total in totals.items()}
     best = best_point(records)
-    scores.update(squad2_f1=best.f1, squad2_exact_match=best.exact_match, squad2_threshold=best.threshold)
+    scores.update(
+        squad2_f1=best.f1, squad2_exact_match=best.exact_match, squad2_threshold=best.threshold
+    )
     return scores
 
 
@@ -112,7 +132,8 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def export(model: Any, tokenizer: Any, out: Path, meta: dict[str, Any]) -> None:
-    """fp16 safetensors keep a full reader small; a LoRA model saves its adapter and QA head only."""
+    """fp16 safetensors keep a full reader small; a LoRA model saves its adapter and QA head
+    only."""
     import copy
 
     out.mkdir(parents=True, exist_ok=True)
@@ -130,12 +151,16 @@ def _with_lora(model: Any, rank: int, base_name: str) -> Any:
     from peft import LoraConfig, get_peft_model
 
     config = LoraConfig(
-        r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules="all-linear",
-        modules_to_save=["qa_outputs"], base_model_name_or_path=base_name,
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.1,
+        target_modules="all-linear",
+        modules_to_save=["qa_outputs"],
+        base_model_name_or_path=base_name,
     )
     model = get_peft_model(model, config)
     # peft records the resolved local path; the adapter names the base by the name that the
-    # loader maps back to its PyPI package (qa.config.resolve_model_path).
+    # loader maps back to its PyPI package (qa.base_model.resolve_model_path).
     model.peft_config["default"].base_model_name_or_path = base_name
     model.print_trainable_parameters()
     return model
@@ -161,8 +186,13 @@ def train(args: argparse.Namespace) -> None:
         answerable = [e for e in train_examples if e.answer_start is not None]
         kept = rng.sample(answerable, min(args.limit, len(answerable)))
         train_examples = kept + [e for e in train_examples if e.answer_start is None]
-    questions, unanswerable = len(train_examples), sum(e.answer_start is None for e in train_examples)
-    train_examples = add_negatives(train_examples, args.negative_ratio, args.hard_negative_ratio, rng)
+    questions, unanswerable = (
+        len(train_examples),
+        sum(e.answer_start is None for e in train_examples),
+    )
+    train_examples = add_negatives(
+        train_examples, args.negative_ratio, args.hard_negative_ratio, rng
+    )
     features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
     sample = random.Random(args.seed)
     validation = sample.sample(data.validation, min(args.validation_size, len(data.validation)))
@@ -188,7 +218,9 @@ def train(args: argparse.Namespace) -> None:
         model = _with_lora(model, args.lora_rank, args.base_model)
     model = model.to(device)
     model.train()
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01
+    )
 
     def learning_rate_factor(step: int) -> float:
         # Reads total_steps when called, so a time budget that shortens the run reshapes the decay.
@@ -218,15 +250,28 @@ def train(args: argparse.Namespace) -> None:
 
     def validate_and_export(step: int) -> None:
         nonlocal best_score
-        scores = evaluate_reader(model, tokenizer, validation, validation_unanswerable, validation_groups,
-                                 args.max_seq_len, args.doc_stride)
+        scores = evaluate_reader(
+            model,
+            tokenizer,
+            validation,
+            validation_unanswerable,
+            validation_groups,
+            args.max_seq_len,
+            args.doc_stride,
+        )
         score = (scores["f1"] + scores["distractor_f1"] + scores["squad2_f1"]) / 3
         log.info("step %d validation %s", step, " ".join(f"{k} {v:.3f}" for k, v in scores.items()))
         if score > best_score:
             best_score = score
-            meta = {"step": step, "total_steps": total_steps, "validation": scores, "data": counts,
-                    "training_seconds": round(training_seconds), "device": str(device),
-                    "args": {k: str(v) for k, v in vars(args).items()}}
+            meta = {
+                "step": step,
+                "total_steps": total_steps,
+                "validation": scores,
+                "data": counts,
+                "training_seconds": round(training_seconds),
+                "device": str(device),
+                "args": {k: str(v) for k, v in vars(args).items()},
+            }
             export(model, tokenizer, args.out, meta)
             log.info("exported best checkpoint to %s", args.out)
 
@@ -257,19 +302,34 @@ def train(args: argparse.Namespace) -> None:
                 rate = elapsed / args.log_every
                 affordable = step + int((args.time_budget - training_seconds) / rate)
                 total_steps = min(total_steps, affordable)
-                log.info("time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, total_steps)
-            log.info("step %d/%d loss %.4f lr %.2e %.3fs/step", step, total_steps, running_loss / args.log_every,
-                     scheduler.get_last_lr()[0], elapsed / args.log_every)
+                log.info(
+                    "time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, total_steps
+                )
+            log.info(
+                "step %d/%d loss %.4f lr %.2e %.3fs/step",
+                step,
+                total_steps,
+                running_loss / args.log_every,
+                scheduler.get_last_lr()[0],
+                elapsed / args.log_every,
+            )
             started, running_loss = time.time(), 0.0
         if step % args.eval_every == 0 or step == total_steps:
             validate_and_export(step)
             started = time.time()
         if step % args.save_every == 0 or step == total_steps:
-            _save_checkpoint(last, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "step": step, "best_score": best_score,
-                "total_steps": total_steps, "torch_rng": torch.get_rng_state(),
-            })
+            _save_checkpoint(
+                last,
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "step": step,
+                    "best_score": best_score,
+                    "total_steps": total_steps,
+                    "torch_rng": torch.get_rng_state(),
+                },
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -277,26 +337,54 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=Path("runs/reader"))
-    parser.add_argument("--base-model", required=True, help="a model name or folder, e.g. qa/models/fast")
-    parser.add_argument("--lora-rank", type=int, default=0, help="train a LoRA adapter of this rank (0: all weights)")
+    parser.add_argument(
+        "--base-model", required=True, help="a model name or folder, e.g. qa/models/fast"
+    )
+    parser.add_argument(
+        "--lora-rank",
+        type=int,
+        default=0,
+        help="train a LoRA adapter of this rank (0: all weights)",
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-steps", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=0, help="train on a random sample of this many answerable questions (and every unanswerable one)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="train on a random sample of this many answerable questions (and all unanswerable)",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=float, default=0.1)
     parser.add_argument("--max-seq-len", type=int, default=256)
     parser.add_argument("--doc-stride", type=int, default=96)
-    parser.add_argument("--negative-ratio", type=float, default=0.1, help="share of questions paired with a random context")
-    parser.add_argument("--hard-negative-ratio", type=float, default=0.3, help="share paired with a related paragraph")
-    parser.add_argument("--validation-size", type=int, default=400, help="per kind: answerable and unanswerable")
+    parser.add_argument(
+        "--negative-ratio",
+        type=float,
+        default=0.1,
+        help="share of questions paired with a random context",
+    )
+    parser.add_argument(
+        "--hard-negative-ratio",
+        type=float,
+        default=0.3,
+        help="share paired with a related paragraph",
+    )
+    parser.add_argument(
+        "--validation-size", type=int, default=400, help="per kind: answerable and unanswerable"
+    )
     parser.add_argument("--eval-every", type=int, default=500)
-    parser.add_argument("--validate-first", action="store_true", help="score the base model as the first candidate")
+    parser.add_argument(
+        "--validate-first", action="store_true", help="score the base model as the first candidate"
+    )
     parser.add_argument("--save-every", type=int, default=100)
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="", help="cpu or cuda; default: cuda when available")
-    parser.add_argument("--time-budget", type=int, default=0, help="seconds of training steps; 0: no limit")
+    parser.add_argument(
+        "--time-budget", type=int, default=0, help="seconds of training steps; 0: no limit"
+    )
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--seed", type=int, default=13)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

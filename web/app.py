@@ -9,25 +9,30 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from qa.config import package_version
-from qa.filters import BadFilter, Filters
-from qa.pipeline import BadQuestion, Pipeline, check_question
-from qa.reader import QuestionTooLong
+from qa.reading.reader import QuestionTooLong
+from qa.retrieval.filters import BadFilter, Filters
+from qa.service import api
+from qa.service.api import MAX_BATCH_QUESTIONS, BadQuestion, check_question
+from qa.service.pipeline import Pipeline
 
 log = logging.getLogger("web.app")
 
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
-MAX_BATCH_QUESTIONS = 32
-CANDIDATE_CUT = 0.2  # other candidates are listed only when they score at least this share of the best
+CANDIDATE_CUT = (
+    0.2  # other candidates are listed only when they score at least this share of the best
+)
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 
 
@@ -63,7 +68,9 @@ def create_app(pipeline: Pipeline) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
-    app.jinja_env.filters["safe_url"] = lambda url: url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+    app.jinja_env.filters["safe_url"] = lambda url: (
+        url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+    )
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -76,7 +83,9 @@ def create_app(pipeline: Pipeline) -> Flask:
     # The index does not change while the process runs: what every page shows is computed once.
     page_context = {
         "article_count": len(pipeline.index.articles),
-        "sources": sorted({a.source for a in pipeline.index.articles.values() if a.source}, key=str.casefold),
+        "sources": sorted(
+            {a.source for a in pipeline.index.articles.values() if a.source}, key=str.casefold
+        ),
     }
 
     @app.context_processor
@@ -87,7 +96,9 @@ def create_app(pipeline: Pipeline) -> Flask:
     def bad_request(error: BadRequest) -> tuple[Response, int] | tuple[str, int]:
         if request.path.startswith("/api/"):
             return jsonify(error=error.message), error.status
-        return render_template("index.html", error=error.message, question=request.args.get("q", "")), error.status
+        return render_template(
+            "index.html", error=error.message, question=request.args.get("q", "")
+        ), error.status
 
     @app.errorhandler(QuestionTooLong)
     @app.errorhandler(BadFilter)
@@ -108,7 +119,9 @@ def create_app(pipeline: Pipeline) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Any, int]:
         status = error.code or 500
-        message = {413: f"request body is larger than {MAX_BODY_BYTES // 1024} KB"}.get(status, error.description)
+        message = {413: f"request body is larger than {MAX_BODY_BYTES // 1024} KB"}.get(
+            status, error.description
+        )
         if request.path.startswith("/api/"):
             return jsonify(error=message), status
         return render_template("error.html", status=status, message=message), status
@@ -121,14 +134,21 @@ def create_app(pipeline: Pipeline) -> Flask:
         question = validate_question(raw)
         top_k = validate_top_k(request.args.get("top_k"))
         filters = _filters(request.args)
-        result = pipeline.to_dict(pipeline.ask(question, top_k, filters=filters))
-        return render_template("index.html", question=question, result=result, candidates=_candidates(result),
-                               filters=filters)
+        result = api.result_json(pipeline.ask(question, top_k, filters=filters))
+        return render_template(
+            "index.html",
+            question=question,
+            result=result,
+            candidates=_candidates(result),
+            filters=filters,
+        )
 
     @app.get("/articles/<article_id>")
     def article_page(article_id: str) -> str:
         article = _article_or_404(article_id)
-        start, end = _highlight(request.args.get("start"), request.args.get("end"), len(article.text))
+        start, end = _highlight(
+            request.args.get("start"), request.args.get("end"), len(article.text)
+        )
         return render_template("article.html", article=article, start=start, end=end)
 
     @app.route("/api/ask", methods=["GET", "POST"])
@@ -141,14 +161,26 @@ def create_app(pipeline: Pipeline) -> Flask:
             except RecursionError:
                 raise BadRequest("malformed JSON: nested too deeply") from None
             if not isinstance(body, dict):
-                raise BadRequest("malformed JSON: expected an object like {\"question\": \"...\"}")
+                raise BadRequest('malformed JSON: expected an object like {"question": "..."}')
             if "questions" in body:
-                return _ask_many(pipeline, body.get("questions"), validate_top_k(body.get("top_k")), _filters(body))
-            question, top_k, filters = validate_question(body.get("question")), validate_top_k(body.get("top_k")), _filters(body)
+                return _ask_many(
+                    pipeline,
+                    body.get("questions"),
+                    validate_top_k(body.get("top_k")),
+                    _filters(body),
+                )
+            question, top_k, filters = (
+                validate_question(body.get("question")),
+                validate_top_k(body.get("top_k")),
+                _filters(body),
+            )
         else:
-            question, top_k = validate_question(request.args.get("q")), validate_top_k(request.args.get("top_k"))
+            question, top_k = (
+                validate_question(request.args.get("q")),
+                validate_top_k(request.args.get("top_k")),
+            )
             filters = _filters(request.args)
-        return jsonify(pipeline.to_dict(pipeline.ask(question, top_k, filters=filters)))
+        return jsonify(api.result_json(pipeline.ask(question, top_k, filters=filters)))
 
     @app.get("/api/health")
     def health() -> Response:
@@ -157,17 +189,29 @@ def create_app(pipeline: Pipeline) -> Flask:
             articles=len(pipeline.index.articles),
             chunks=len(pipeline.index.chunks),
             version=package_version(),
-            models={"dense": Path(pipeline.settings.dense_model).name, "reader": Path(pipeline.settings.reader).name},
+            models={
+                "dense": Path(pipeline.settings.dense_model).name,
+                "reader": Path(pipeline.settings.reader).name,
+            },
             no_answer_threshold=pipeline.settings.no_answer_threshold,
             index_built_at=pipeline.index.manifest.get("built_at"),
         )
 
     @app.get("/api/articles")
     def api_articles() -> Response:
-        return jsonify(articles=[
-            {"id": a.id, "title": a.title, "date": a.date, "source": a.source, "url": a.url, "chars": len(a.text)}
-            for a in pipeline.index.articles.values()
-        ])
+        return jsonify(
+            articles=[
+                {
+                    "id": a.id,
+                    "title": a.title,
+                    "date": a.date,
+                    "source": a.source,
+                    "url": a.url,
+                    "chars": len(a.text),
+                }
+                for a in pipeline.index.articles.values()
+            ]
+        )
 
     @app.get("/api/articles/<article_id>")
     def api_article(article_id: str) -> Response:
@@ -192,15 +236,21 @@ class _LastResort:
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         try:
             return self.wsgi_app(environ, start_response)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001 - the point is to catch everything else
             request_id = uuid.uuid4().hex[:12]
-            log.exception("request %s failed outside Flask: %s", request_id, environ.get("PATH_INFO"))
-            body = json.dumps({"error": f"internal error (request id {request_id})", "request_id": request_id}).encode()
+            log.exception(
+                "request %s failed outside Flask: %s", request_id, environ.get("PATH_INFO")
+            )
+            body = json.dumps(
+                {"error": f"internal error (request id {request_id})", "request_id": request_id}
+            ).encode()
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             start_response("500 INTERNAL SERVER ERROR", headers)
             return [body]
@@ -211,14 +261,16 @@ def _filters(values: Any) -> Filters:
 
 
 def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None, filters: Filters) -> Response:
-    """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad one."""
+    """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad "
+    "one."""
     if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_BATCH_QUESTIONS:
         raise BadRequest(f"'questions' must be a list of 1 to {MAX_BATCH_QUESTIONS} questions")
-    return jsonify(results=pipeline.ask_batch(questions, top_k, filters))
+    return jsonify(results=api.ask_batch(pipeline, questions, top_k, filters))
 
 
 def _candidates(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Other answers worth a look: distinct texts within CANDIDATE_CUT of the best score, at most 5."""
+    """Other answers worth a look: distinct texts within CANDIDATE_CUT of the best score, at most
+    5."""
     answers = result["answers"]
     if not answers:
         return []
@@ -244,7 +296,11 @@ def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | N
 
 
 def serve(
-    pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000, threads: int = 8, connection_limit: int = 1000
+    pipeline: Pipeline,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    threads: int = 8,
+    connection_limit: int = 1000,
 ) -> None:
     """Serve with waitress; models are loaded before the first request.
 
@@ -255,5 +311,13 @@ def serve(
 
     pipeline.warm_up()
     print(f"serving {len(pipeline.index.articles)} articles on http://{host}:{port}/", flush=True)
-    waitress_serve(create_app(pipeline), host=host, port=port, threads=threads, ident="qa",
-                   connection_limit=connection_limit, channel_timeout=30, cleanup_interval=10)
+    waitress_serve(
+        create_app(pipeline),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="qa",
+        connection_limit=connection_limit,
+        channel_timeout=30,
+        cleanup_interval=10,
+    )

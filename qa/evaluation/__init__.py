@@ -1,0 +1,1 @@
+"""Question sets, accuracy runs, HTML reports and threshold calibration."""

@@ -1,0 +1,1 @@
+"""Reading articles from a corpus and cutting them into chunks with exact offsets."""

@@ -1,0 +1,1 @@
+"""The extractive reader: models by name, their loading, span finding, batched reading."""

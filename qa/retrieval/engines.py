@@ -1,0 +1,54 @@
+"""Where an index build reads, chunks and embeds: in this process, or on a Ray cluster.
+
+Both engines give the same articles, chunks and vectors; the build around them (text hashes,
+BM25, FAISS, the manifest, the atomic swap) is one piece of code in ``qa.retrieval.index``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.config import CHOICES, Settings
+from qa.ingest.articles import FileArticles, read_file
+from qa.ingest.chunking import chunk_articles
+from qa.retrieval.dense import Embedder
+from qa.schema import Article, Chunk
+
+ENGINES = CHOICES["engine"]
+
+
+class BuildEngine(Protocol):
+    def read_files(self, files: list[Path], base: Path) -> Iterable[FileArticles]: ...
+
+    def chunk(self, articles: Sequence[Article], words: int, overlap: int) -> list[Chunk]: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class LocalEngine:
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def read_files(self, files: list[Path], base: Path) -> Iterable[FileArticles]:
+        return (read_file(path, base) for path in files)
+
+    def chunk(self, articles: Sequence[Article], words: int, overlap: int) -> list[Chunk]:
+        return list(chunk_articles(articles, words, overlap))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed(texts, progress=sys.stderr.isatty())
+
+
+def make_engine(settings: Settings, embedder: Embedder | None = None) -> BuildEngine:
+    if settings.engine == "local":
+        return LocalEngine(embedder or Embedder(settings.dense_model, settings.embed_batch_size))
+    if settings.engine == "ray":
+        from qa.retrieval.ray_engine import RayEngine
+
+        return RayEngine(settings)
+    raise ValueError(f"unknown engine {settings.engine!r} (choose {', '.join(ENGINES)})")

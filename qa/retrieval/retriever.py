@@ -1,0 +1,52 @@
+"""Hybrid retrieval: BM25 and dense rankings fused into the best passages."""
+
+from __future__ import annotations
+
+from qa.config import Settings
+from qa.retrieval.dense import Embedder
+from qa.retrieval.filters import Filters
+from qa.retrieval.fusion import Ranking, fuse
+from qa.retrieval.index import Index
+from qa.schema import Passage
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+class HybridRetriever:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def rankings(
+        self, question: str, mode: str = "hybrid", filters: Filters | None = None
+    ) -> dict[str, Ranking]:
+        """Each retriever's own candidates, best first; filtered ones are never candidates."""
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r} (choose {', '.join(MODES)})")
+        allowed = filters.chunk_mask(self.index.chunks) if filters and filters.active else None
+        found: dict[str, Ranking] = {}
+        if mode in ("hybrid", "bm25"):
+            found["bm25"] = self.index.bm25.search(question, self.settings.candidates, allowed)
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.embed([question])[0]
+            found["dense"] = self.index.dense.search(vector, self.settings.candidates, allowed)
+        return found
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str = "hybrid",
+        filters: Filters | None = None,
+    ) -> list[Passage]:
+        top_k = top_k or self.settings.top_k
+        weights = {"dense": self.settings.dense_weight, "bm25": 1.0 - self.settings.dense_weight}
+        return fuse(
+            self.rankings(question, mode, filters),
+            self.index.chunks,
+            top_k,
+            method=self.settings.fusion,
+            rrf_k=self.settings.rrf_k,
+            weights=weights,
+        )

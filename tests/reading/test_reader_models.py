@@ -1,0 +1,79 @@
+"""The ``reader`` setting and the loading of full models and LoRA adapters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.config import SHIPPED_READERS, Settings
+from qa.reading.reader import Reader
+from qa.reading.reader_models import is_adapter, load_reader_model, reader_folder
+
+pytestmark = pytest.mark.model  # every test here loads a real model
+
+QUESTION = "Who designed the bridge?"
+CONTEXT = "The bridge was designed by Michel Virlogeux and opened in 2004."
+
+
+def test_the_setting_names_a_shipped_reader_or_a_folder(tmp_path: Path) -> None:
+    assert reader_folder("fast") == SHIPPED_READERS["fast"]
+    assert reader_folder(str(SHIPPED_READERS["fast"])) == SHIPPED_READERS["fast"]
+    with pytest.raises(FileNotFoundError, match="neither a shipped reader .* nor a model folder"):
+        reader_folder(str(tmp_path / "nowhere"))
+    assert Reader.from_settings(Settings(reader="fast")).model_path == str(SHIPPED_READERS["fast"])
+
+
+def test_a_reader_that_is_not_shipped_says_which_ones_are() -> None:
+    if SHIPPED_READERS["accurate"].is_dir():
+        pytest.skip("the accurate reader is shipped in this checkout")
+    with pytest.raises(
+        FileNotFoundError, match="accurate reader is not shipped .* choose --reader fast"
+    ):
+        Reader.from_settings(Settings(reader="accurate"))
+
+
+def test_an_adapter_folder_reproduces_the_trained_model(tmp_path: Path) -> None:
+    """A LoRA adapter saved by the training program, merged onto its base at load time."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from training.train_reader import export
+
+    base = str(SHIPPED_READERS["fast"])
+    torch.manual_seed(0)
+    config = LoraConfig(
+        r=4,
+        lora_alpha=8,
+        target_modules="all-linear",
+        modules_to_save=["qa_outputs"],
+        init_lora_weights=False,
+    )  # random B: the adapter really changes the logits
+    trained = get_peft_model(
+        AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32), config
+    ).eval()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    with torch.no_grad():
+        trained.base_model.model.qa_outputs.modules_to_save["default"].weight.mul_(1.5)
+    export(trained, tokenizer, tmp_path / "adapter", {"step": 0})
+    assert is_adapter(tmp_path / "adapter")
+    assert (
+        json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())[
+            "base_model_name_or_path"
+        ]
+        == base
+    )
+
+    inputs = tokenizer(QUESTION, CONTEXT, return_tensors="pt")
+    loaded, loaded_tokenizer = load_reader_model(
+        tmp_path / "adapter", torch.float32, tmp_path / "cache"
+    )
+    plain = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).eval()
+    with torch.no_grad():
+        expected, got, untouched = trained(**inputs), loaded(**inputs), plain(**inputs)
+    assert loaded_tokenizer(QUESTION, CONTEXT)["input_ids"] == inputs["input_ids"][0].tolist()
+    torch.testing.assert_close(got.start_logits, expected.start_logits, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(got.end_logits, expected.end_logits, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(untouched.start_logits, expected.start_logits, atol=1e-2)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.service import api
+from qa.service.pipeline import Pipeline
+
+
+def test_result_json_is_the_api_shape(bundled_pipeline: Pipeline) -> None:
+    data = api.result_json(bundled_pipeline.ask("Which actress plays Commander Eve Kim?", top_k=2))
+    answer = data["answer"]
+    assert answer["text"] == "Gong Hyo Jin"
+    context, offset = answer["context"], answer["start"] - answer["context_start"]
+    assert context[offset : offset + len("Gong Hyo Jin")] == "Gong Hyo Jin"
+    article = bundled_pipeline.index.articles[answer["article_id"]]
+    assert article.text[answer["start"] : answer["end"]] == "Gong Hyo Jin"
+    assert answer["citations"][0]["start"] == answer["start"] and answer["place"].startswith(
+        "paragraph"
+    )
+    assert [p["rank"] for p in data["passages"]] == [1, 2]
+    for passage in data["passages"]:
+        assert (
+            article.text[passage["start"] : passage["end"]] == passage["text"]
+            or passage["article_id"] != article.id
+        )
+    assert "filters" not in data
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "missing"),
+        (5, "must be a string"),
+        ("   ", "empty"),
+        ("?!", "no words"),
+        ("\ud800 who", "surrogate"),
+        ("x" * 1001, "longer than 1000"),
+    ],
+)
+def test_check_question_says_what_is_wrong(value: object, message: str) -> None:
+    with pytest.raises(api.BadQuestion, match=message):
+        api.check_question(value)
+
+
+def test_check_question_strips_control_characters() -> None:
+    assert api.check_question("  Who\x00 won?\n") == "Who won?"
+
+
+def test_passages_need_their_citation(bundled_pipeline: Pipeline) -> None:
+    passage = bundled_pipeline.retriever.retrieve("Who sings?", 1)[0]
+    with pytest.raises(ValueError, match="take passages from Pipeline.retrieve"):
+        api.passage_json(passage)
+    assert api.passage_json(bundled_pipeline.retrieve("Who sings?", 1)[0])["title"]

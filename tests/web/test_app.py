@@ -1,0 +1,263 @@
+"""The JSON API and the page's HTML, over HTTP against a real ``qa serve``."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from helpers import Server
+
+
+def test_health(server: Server) -> None:
+    body = requests.get(f"{server.url}/api/health", timeout=10).json()
+    assert body["status"] == "ok" and body["articles"] == 3 and body["chunks"] >= 3
+    assert body["models"] == {
+        "dense": "all-MiniLM-L6-v2",
+        "reader": "fast",
+    }  # names, never server paths
+    assert body["version"] == "0.1.0"
+
+
+def test_ask_post_contract_and_citation(server: Server) -> None:
+    response = requests.post(
+        f"{server.url}/api/ask",
+        json={"question": "Who wrote the script for When the Stars Gossip?", "top_k": 3},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"question", "answer", "answers", "passages", "timings_ms"}
+    answer = body["answer"]
+    assert {"text", "score", "article_id", "title", "date", "start", "end", "context"} <= set(
+        answer
+    )
+    assert answer["text"] == "Seo Sook Hyang"
+    article = requests.get(f"{server.url}/api/articles/{answer['article_id']}", timeout=10).json()
+    assert article["text"][answer["start"] : answer["end"]] == answer["text"]
+    assert article["date"] == answer["date"] == "2025-02-01"
+    assert 1 <= len(body["passages"]) <= 3
+    passage = body["passages"][0]
+    assert {"rank", "score", "article_id", "title", "date", "start", "end", "text"} <= set(passage)
+    assert set(body["timings_ms"]) == {"retrieve", "read", "total"}
+
+
+def test_ask_get_and_no_answer(server: Server) -> None:
+    body = requests.get(
+        f"{server.url}/api/ask",
+        params={"q": "What is the capital of Australia?", "top_k": "2"},
+        timeout=60,
+    ).json()
+    assert body["answer"] is None and len(body["passages"]) <= 2
+
+
+def test_articles_listing(server: Server) -> None:
+    articles = requests.get(f"{server.url}/api/articles", timeout=10).json()["articles"]
+    assert {"000_f0a75daec6ee78f1", "002_bd9c41ece31b38c8", "evil"} == {a["id"] for a in articles}
+
+
+BAD_REQUESTS = [
+    ("missing question", dict(json={}), 400),
+    ("empty question", dict(json={"question": "   "}), 400),
+    ("non-string question", dict(json={"question": 42}), 400),
+    ("null question", dict(json={"question": None}), 400),
+    ("too long", dict(json={"question": "why " * 300}), 400),
+    ("top_k zero", dict(json={"question": "Who?", "top_k": 0}), 400),
+    ("top_k too big", dict(json={"question": "Who?", "top_k": 21}), 400),
+    ("top_k string", dict(json={"question": "Who?", "top_k": "many"}), 400),
+    ("top_k bool", dict(json={"question": "Who?", "top_k": True}), 400),
+    ("top_k float", dict(json={"question": "Who?", "top_k": 2.5}), 400),
+    ("malformed JSON", dict(data="{not json", headers={"Content-Type": "application/json"}), 400),
+    ("JSON array", dict(json=["Who?"]), 400),
+    ("wrong content type", dict(data="question=Who", headers={"Content-Type": "text/plain"}), 400),
+    ("body over 64 KB", dict(json={"question": "x", "pad": "y" * 70_000}), 413),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "kwargs", "status"), BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS]
+)
+def test_bad_post_requests(server: Server, case: str, kwargs: dict, status: int) -> None:
+    response = requests.post(f"{server.url}/api/ask", timeout=30, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert isinstance(response.json()["error"], str) and response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/ask", 400),
+        ("/api/ask?q=", 400),
+        ("/api/ask?q=Who&top_k=-1", 400),
+        ("/api/nowhere", 404),
+        ("/api/articles/unknown", 404),
+    ],
+)
+def test_bad_get_requests(server: Server, path: str, status: int) -> None:
+    response = requests.get(server.url + path, timeout=30)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_wrong_method(server: Server) -> None:
+    response = requests.delete(f"{server.url}/api/ask", timeout=10)
+    assert response.status_code == 405 and "error" in response.json()
+
+
+def test_page_escapes_article_text(server: Server) -> None:
+    html = requests.get(f"{server.url}/articles/evil", timeout=10).text
+    assert "<script>window.__pwned" not in html and "&lt;script&gt;window.__pwned" in html
+    assert "<script>alert('title')" not in html
+    page = requests.get(server.url, params={"q": "Who is the column's editor?"}, timeout=60).text
+    assert "<script>window.__pwned" not in page
+
+
+def test_page_bad_input_is_a_400_page(server: Server) -> None:
+    response = requests.get(server.url, params={"q": "x" * 1500}, timeout=10)
+    assert response.status_code == 400 and "longer than 1000" in response.text
+    assert requests.get(f"{server.url}/articles/unknown", timeout=10).status_code == 404
+
+
+def test_concurrent_requests(server: Server) -> None:
+    questions = ["Who directed When the Stars Gossip?", "Who is the oldest member of BTS?"] * 8
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(
+            pool.map(
+                lambda q: requests.post(f"{server.url}/api/ask", json={"question": q}, timeout=120),
+                questions,
+            )
+        )
+    assert all(r.status_code == 200 for r in responses)
+    answers = {(r.json()["question"], (r.json()["answer"] or {}).get("text")) for r in responses}
+    assert len(answers) == 2  # every copy of a question got the same answer
+
+
+@pytest.mark.parametrize("question", ["why? " * 200, "何" * 300, "Tell me about the drama. " * 40])
+def test_questions_too_long_for_the_reader_get_a_400_and_the_server_lives(
+    server: Server, question: str
+) -> None:
+    """These once made the tokenizer panic inside the request, leaving the socket hanging."""
+    for response in (
+        requests.post(f"{server.url}/api/ask", json={"question": question[:1000]}, timeout=30),
+        requests.get(f"{server.url}/api/ask", params={"q": question[:1000]}, timeout=30),
+    ):
+        assert response.status_code == 400
+        assert "tokens long for the reader; the limit is" in response.json()["error"]
+    page = requests.get(f"{server.url}/", params={"q": question[:1000]}, timeout=30)
+    assert page.status_code == 400 and "the limit is" in page.text
+    assert requests.get(f"{server.url}/api/health", timeout=10).status_code == 200
+
+
+class _Panic(BaseException):
+    """Stands in for pyo3's PanicException, which is a BaseException, not an Exception."""
+
+
+@pytest.mark.parametrize("failure", [_Panic("tokenizer panicked"), RuntimeError("index vanished")])
+def test_any_failure_in_a_request_is_a_json_500_with_a_request_id(
+    bundled_pipeline, monkeypatch, failure
+) -> None:
+    from web.app import create_app
+
+    def fail(*args, **kwargs):
+        raise failure
+
+    client = create_app(bundled_pipeline).test_client()
+    monkeypatch.setattr(bundled_pipeline, "ask", fail)
+    response = client.post("/api/ask", json={"question": "Who sings?"})
+    assert response.status_code == 500
+    body = response.get_json()
+    assert len(body["request_id"]) == 12 and body["request_id"] in body["error"]
+    assert client.get("/api/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"question": "\ud800"}, "lone surrogate"),
+        ({"question": "\x00\x00\x00"}, "'question' is empty"),
+        ({"question": "?!… —"}, "no words"),
+        ({"question": "Who sings?", "top_k": "1_0"}, "'top_k' must be an integer"),
+        ({"question": "Who sings?", "top_k": "٣"}, "'top_k' must be an integer"),
+    ],
+)
+def test_odd_questions_and_top_k_are_refused_with_a_message(
+    bundled_pipeline, params, message
+) -> None:
+    from web.app import create_app
+
+    client = create_app(bundled_pipeline).test_client()
+    response = client.post("/api/ask", json=params)
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_deeply_nested_json_body_is_a_400(bundled_pipeline) -> None:
+    from web.app import create_app
+
+    client = create_app(bundled_pipeline).test_client()
+    response = client.post(
+        "/api/ask", data="[" * 10_000 + "]" * 10_000, content_type="application/json"
+    )
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]
+
+
+def test_page_candidates_are_distinct_and_near_the_best() -> None:
+    from web.app import CANDIDATE_CUT, _candidates
+
+    def answer(text: str, score: float) -> dict:
+        return {"text": text, "score": score}
+
+    answers = [
+        answer("Jin", 0.6),
+        answer("jin", 0.5),
+        answer("BTS' Jin", 0.3),
+        answer("Seungkwan", 0.6 * CANDIDATE_CUT - 0.01),
+    ]
+    assert [c["text"] for c in _candidates({"answer": answers[0], "answers": answers})] == [
+        "BTS' Jin"
+    ]
+    # With no answer the best is shown as the closest candidate, so the list starts after it.
+    assert [c["text"] for c in _candidates({"answer": None, "answers": answers})] == ["BTS' Jin"]
+    assert _candidates({"answer": None, "answers": []}) == []
+
+
+def test_a_crowd_of_slow_connections_does_not_starve_other_clients(server: Server) -> None:
+    """More idle, half-sent requests than waitress's default connection_limit (100)."""
+    import socket
+
+    slow = []
+    try:
+        for _ in range(130):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            connection.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")  # never finished
+            slow.append(connection)
+        response = requests.get(f"{server.url}/api/health", timeout=10)
+        assert response.status_code == 200
+    finally:
+        for connection in slow:
+            connection.close()
+
+
+def test_batch_questions_are_answered_in_order_with_errors_in_place(server: Server) -> None:
+    questions = [
+        "Who wrote the script for When the Stars Gossip?",
+        42,
+        "why " * 150,
+        "What is the capital of Australia?",
+    ]
+    response = requests.post(f"{server.url}/api/ask", json={"questions": questions}, timeout=120)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 4
+    single = requests.post(
+        f"{server.url}/api/ask", json={"question": questions[0]}, timeout=60
+    ).json()
+    assert (
+        results[0]["question"] == questions[0]
+        and results[0]["answer"]["text"] == single["answer"]["text"]
+    )
+    assert results[1] == {"question": None, "error": "'question' must be a string"}
+    assert "limit is 96" in results[2]["error"]
+    assert results[3]["answer"] is None and results[3]["question"] == questions[3]
+    too_many = requests.post(f"{server.url}/api/ask", json={"questions": ["Who?"] * 33}, timeout=30)
+    assert too_many.status_code == 400 and "1 to 32" in too_many.json()["error"]
