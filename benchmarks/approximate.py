@@ -1,7 +1,7 @@
 """Approximate dense search against exact, on real embeddings: BBC news chunks plus the
 paragraphs of SQuAD train (about 30k passages), queried with SQuAD train questions.
 
-    python benchmarks/approximate.py [--queries 500] [--vectors /tmp/qa-approximate.npz]
+    python benchmarks/approximate.py [--queries 500] [--squad-paragraphs N] [--vectors FILE]
 
 Reports, for the exact flat index and IVF / HNSW at several search efforts: build seconds,
 recall@10 against exact, query p50 / p95 and the latency ratio to exact. The embeddings are
@@ -32,7 +32,7 @@ from qa.retrieval.index import passage_text  # noqa: E402
 
 
 def real_passages_and_questions(
-    settings: Settings, n_questions: int
+    settings: Settings, n_questions: int, squad_paragraphs: int | None
 ) -> tuple[list[str], list[str]]:
     corpus = load_corpus(SHARED_DATA / "bbc-news")
     by_id = {a.id: a for a in corpus.articles}
@@ -42,19 +42,21 @@ def real_passages_and_questions(
         "data"
     ]
     questions = []
-    for article in squad:
-        for paragraph in article["paragraphs"]:
-            passages.append(f"{article['title'].replace('_', ' ')}\n{paragraph['context']}")
-            questions += [qa["question"] for qa in paragraph["qas"]]
+    paragraphs = [(a["title"], p) for a in squad for p in a["paragraphs"]][:squad_paragraphs]
+    for title, paragraph in paragraphs:
+        passages.append(f"{title.replace('_', ' ')}\n{paragraph['context']}")
+        questions += [qa["question"] for qa in paragraph["qas"]]
     picked = np.random.default_rng(0).choice(len(questions), n_questions, replace=False)
     return passages, [questions[i] for i in picked]
 
 
-def embedded(path: Path, settings: Settings, n_questions: int) -> tuple[np.ndarray, np.ndarray]:
+def embedded(
+    path: Path, settings: Settings, n_questions: int, squad_paragraphs: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     if path.exists():
         cached = np.load(path)
         return cached["passages"], cached["questions"]
-    passages, questions = real_passages_and_questions(settings, n_questions)
+    passages, questions = real_passages_and_questions(settings, n_questions, squad_paragraphs)
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     started = time.perf_counter()
     vectors = embedder.embed(passages, progress=True)
@@ -86,9 +88,12 @@ def main() -> None:
         "--vectors", type=Path, default=Path(tempfile.gettempdir()) / "qa-approximate.npz"
     )
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument(
+        "--squad-paragraphs", type=int, help="the first N SQuAD train paragraphs (default: all)"
+    )
     args = parser.parse_args()
     settings = Settings.resolve(calibration=calibrated_settings)
-    passages, queries = embedded(args.vectors, settings, args.queries)
+    passages, queries = embedded(args.vectors, settings, args.queries, args.squad_paragraphs)
     started = time.perf_counter()
     exact = DenseIndex.build(passages, "flat")
     exact_build = time.perf_counter() - started

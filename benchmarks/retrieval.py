@@ -123,16 +123,8 @@ def main() -> None:
         return
     results = {}
     for part in ("squad", "bbc"):
-        command = [
-            sys.executable,
-            __file__,
-            "--part",
-            part,
-            "--data",
-            str(args.data),
-            "--queries",
-            str(args.queries),
-        ]
+        flags = ["--part", part, "--data", str(args.data), "--queries", str(args.queries)]
+        command = [sys.executable, __file__, *flags]
         out = subprocess.run(
             command,
             check=True,

@@ -199,18 +199,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             steps = {}
             for step in ("build", "query"):
-                command = [
-                    sys.executable,
-                    __file__,
-                    "--step",
-                    step,
-                    "--sizes",
-                    str(size),
-                    "--folder",
-                    folder,
-                    "--queries",
-                    str(args.queries),
-                ]
+                flags = ["--step", step, "--sizes", str(size), "--folder", folder]
+                command = [sys.executable, __file__, *flags, "--queries", str(args.queries)]
                 steps[step] = json.loads(
                     subprocess.run(command, check=True, capture_output=True, text=True).stdout
                 )

@@ -54,20 +54,9 @@ def rss_mb(pid: int) -> float:
 
 
 def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subprocess.Popen, str]:
-    command = [
-        sys.executable,
-        "-m",
-        "qa.cli",
-        "serve",
-        "--corpus",
-        str(BBC),
-        "--index",
-        str(args.index),
-        "--port",
-        str(args.port),
-        "--http-threads",
-        str(max(8, max(args.clients))),
-    ]
+    flags = ["--corpus", str(BBC), "--index", str(args.index), "--port", str(args.port)]
+    threads = ["--http-threads", str(max(8, max(args.clients)))]
+    command = [sys.executable, "-m", "qa.cli", "serve", *flags, *threads]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_READ_BATCH_QUESTIONS": str(batch_questions)}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{args.port}"

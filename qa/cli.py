@@ -120,12 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument(
-        "--http-threads",
-        type=_positive,
-        default=8,
-        help="threads answering HTTP requests (--threads is torch's)",
-    )
+    http_threads = "threads answering HTTP requests (--threads is torch's)"
+    serve.add_argument("--http-threads", type=_positive, default=8, help=http_threads)
     serve.add_argument(
         "--connection-limit",
         type=_positive,

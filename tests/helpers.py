@@ -60,20 +60,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (root / "server.log").open("w")
-        command = [
-            sys.executable,
-            "-m",
-            "qa.cli",
-            "serve",
-            "--corpus",
-            str(corpus),
-            "--index",
-            str(root / "index"),
-            "--port",
-            str(self.port),
-            "--threads",
-            "2",
-        ]
+        flags = ["--corpus", str(corpus), "--index", str(root / "index"), "--port", str(self.port)]
+        command = [sys.executable, "-m", "qa.cli", "serve", *flags, "--threads", "2"]
         self.process = subprocess.Popen(
             command,
             stdout=self.log,

@@ -9,16 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import SHIPPED_READERS
-from training.reader_data import (
-    Example,
-    add_negatives,
-    bucketed_batches,
-    distractors,
-    featurize,
-    group_contexts,
-    load_training_data,
-    locate,
-)
+from training import reader_data as data
 
 pytestmark = pytest.mark.model  # every test here loads a real model
 
@@ -29,22 +20,24 @@ PARAGRAPHS = [
 ]
 
 
-def example(question: str, context: str, answer: str, group: str = "paris") -> Example:
-    return Example(question, question, context, context.index(answer), answer, (answer,), group)
+def example(question: str, context: str, answer: str, group: str = "paris") -> data.Example:
+    return data.Example(
+        question, question, context, context.index(answer), answer, (answer,), group
+    )
 
 
 def test_locate_repairs_spans_that_are_off_by_one() -> None:
     context = "Born in Ulm, Einstein moved to Bern."
     start = context.index("Ulm")
-    assert locate(context, "Ulm", start + 1) == start
-    assert locate(context, "Bern", 0) == context.index("Bern")
-    assert locate(context, "Zurich", 3) is None
+    assert data.locate(context, "Ulm", start + 1) == start
+    assert data.locate(context, "Bern", 0) == context.index("Bern")
+    assert data.locate(context, "Zurich", 3) is None
 
 
 def test_distractors_are_related_paragraphs_without_the_answer() -> None:
     question = example("How tall is the most visited tower in metres?", PARAGRAPHS[1], "330 metres")
-    groups = group_contexts([example("q", p, p.split()[1]) for p in PARAGRAPHS])
-    found = distractors(question, groups, 2)
+    groups = data.group_contexts([example("q", p, p.split()[1]) for p in PARAGRAPHS])
+    found = data.distractors(question, groups, 2)
     assert PARAGRAPHS[1] not in found
     assert len(found) == 2 and all("330" not in text for text in found)
     assert found[0] == PARAGRAPHS[2]  # shares "most visited tower", more than the first paragraph
@@ -58,7 +51,7 @@ def test_negatives_never_contain_the_gold_answer() -> None:
     positives += [
         example(f"How tall {i}?", PARAGRAPHS[1], "330 metres", group=f"g{i % 3}") for i in range(30)
     ]
-    mixed = add_negatives(positives, 0.5, 0.5, random.Random(0))
+    mixed = data.add_negatives(positives, 0.5, 0.5, random.Random(0))
     negatives = [e for e in mixed if e.answer_start is None]
     assert negatives and mixed[: len(positives)] == positives
     for negative in negatives:
@@ -76,8 +69,8 @@ def tokenizer():
 def test_features_point_at_the_answer_tokens_or_at_cls(tokenizer) -> None:
     long_context = " ".join(PARAGRAPHS * 12) + " The architect was Gustave Eiffel."
     answerable = example("Who was the architect?", long_context, "Gustave Eiffel")
-    unanswerable = Example("u", "Who painted it?", PARAGRAPHS[0], None, "", (), "paris")
-    features = featurize(
+    unanswerable = data.Example("u", "Who painted it?", PARAGRAPHS[0], None, "", (), "paris")
+    features = data.featurize(
         [answerable, unanswerable], tokenizer, max_len=128, stride=32, rng=random.Random(0)
     )
     spans = [f for f in features if f.start > 0]
@@ -96,10 +89,10 @@ def test_bucketed_batches_cover_every_feature_once(tokenizer) -> None:
         )
         for i in range(40)
     ]
-    features = featurize(examples, tokenizer, max_len=128, stride=32, rng=random.Random(0))
-    batches = bucketed_batches(features, batch_size=8, seed=3)
+    features = data.featurize(examples, tokenizer, max_len=128, stride=32, rng=random.Random(0))
+    batches = data.bucketed_batches(features, batch_size=8, seed=3)
     assert sorted(i for batch in batches for i in batch) == list(range(len(features)))
-    assert batches == bucketed_batches(features, batch_size=8, seed=3)
+    assert batches == data.bucketed_batches(features, batch_size=8, seed=3)
 
 
 def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors() -> None:
@@ -127,7 +120,7 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
         example("Until when was the tower the tallest structure?", PARAGRAPHS[1], "1930"),
         example("For which event was the tower completed?", PARAGRAPHS[0], "the World's Fair"),
     ]
-    groups = group_contexts([*examples, example("q", misleading, "1887")])
+    groups = data.group_contexts([*examples, example("q", misleading, "1887")])
     reader = Reader.from_loaded(model, tokenizer, max_seq_len=384, doc_stride=128)
 
     def expected(texts_of) -> tuple[float, float]:
@@ -140,9 +133,9 @@ def test_validation_scores_the_gold_paragraph_alone_and_beside_its_distractors()
         return tuple(100 * sum(s[i] for s in scores) / len(scores) for i in (0, 1))
 
     alone = expected(lambda e: [e.context])
-    beside = expected(lambda e: [e.context, *distractors(e, groups, 4)])
+    beside = expected(lambda e: [e.context, *data.distractors(e, groups, 4)])
     assert alone != beside  # the misleading paragraph wins beside the first question's gold one
-    unanswerable = Example(
+    unanswerable = data.Example(
         "u", "Who painted the tower in 1930?", PARAGRAPHS[1], None, "", (), "paris"
     )
     scores = evaluate_reader(model, tokenizer, examples, [unanswerable], groups, 384, 128)
@@ -215,20 +208,21 @@ def test_training_data_keeps_the_squad_split(tmp_path: Path) -> None:
             ' "answers": ["1979"],'
             ' "detected_answers": [{"text": "1979", "char_spans": [[13, 16]]}]}]}\n'
         )
-    data = load_training_data(tmp_path)
-    train_ids = {e.id for e in data.train}
+    loaded = data.load_training_data(tmp_path)
+    train_ids = {e.id for e in loaded.train}
     assert {f"Dev{i}-a" for i in range(1, 35)} <= train_ids
     assert {f"Dev{i}-u" for i in range(1, 35)} <= train_ids and "Train1-u" in train_ids
-    assert (
-        "Train1-a" in train_ids and "Dev1-a" in train_ids
-    )  # v1.1 once, not again from the 2.0 file
-    assert sum(e.id == "Train1-a" for e in data.train) == 1
+    # v1.1 once, not again from the 2.0 file
+    assert "Train1-a" in train_ids and "Dev1-a" in train_ids
+    assert sum(e.id == "Train1-a" for e in loaded.train) == 1
     assert {"RelationExtraction", "DuoRC", "Shift-reddit-a"} <= train_ids
-    assert not any(e.id.startswith(("Dev35", "Dev36")) for e in data.train)
-    assert not any(f"Dev{i}-" in e.id for e in data.train + data.validation for i in range(37, 49))
-    assert {e.id for e in data.validation} == {"Dev35-a", "Dev36-a"}
-    assert {e.id for e in data.validation_unanswerable} == {"Dev35-u", "Dev36-u"}
-    relation = next(e for e in data.train if e.id == "RelationExtraction")
+    assert not any(e.id.startswith(("Dev35", "Dev36")) for e in loaded.train)
+    assert not any(
+        f"Dev{i}-" in e.id for e in loaded.train + loaded.validation for i in range(37, 49)
+    )
+    assert {e.id for e in loaded.validation} == {"Dev35-a", "Dev36-a"}
+    assert {e.id for e in loaded.validation_unanswerable} == {"Dev35-u", "Dev36-u"}
+    relation = next(e for e in loaded.train if e.id == "RelationExtraction")
     assert relation.context[relation.answer_start :].startswith("1979")
-    unanswerable = next(e for e in data.train if e.id == "Dev1-u")
+    unanswerable = next(e for e in loaded.train if e.id == "Dev1-u")
     assert unanswerable.answer_start is None and unanswerable.golds == ()

@@ -340,20 +340,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--base-model", required=True, help="a model name or folder, e.g. qa/models/fast"
     )
-    parser.add_argument(
-        "--lora-rank",
-        type=int,
-        default=0,
-        help="train a LoRA adapter of this rank (0: all weights)",
-    )
+    lora = "train a LoRA adapter of this rank (0: all weights)"
+    parser.add_argument("--lora-rank", type=int, default=0, help=lora)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-steps", type=int, default=0)
-    parser.add_argument(
-        "--limit",
-        type=int,
-        default=0,
-        help="train on a random sample of this many answerable questions (and all unanswerable)",
-    )
+    sample = "train on a random sample of this many answerable questions (and all unanswerable)"
+    parser.add_argument("--limit", type=int, default=0, help=sample)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=float, default=0.1)

@@ -249,19 +249,9 @@ class Reader:
             with torch.inference_mode():
                 out = model(**{k: v.to(model.device) for k, v in inputs.items()})
             padding = (inputs["attention_mask"] == 0).to(model.device)
-            start = (
-                out.start_logits.float()
-                .masked_fill(padding, float("-inf"))
-                .log_softmax(-1)
-                .cpu()
-                .numpy()
-            )
-            end = (
-                out.end_logits.float()
-                .masked_fill(padding, float("-inf"))
-                .log_softmax(-1)
-                .cpu()
-                .numpy()
+            start, end = (
+                logits.float().masked_fill(padding, float("-inf")).log_softmax(-1).cpu().numpy()
+                for logits in (out.start_logits, out.end_logits)
             )
             for row, w in enumerate(batch):
                 yield w, start[row], end[row]

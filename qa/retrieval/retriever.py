@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qa.config import Settings
 from qa.retrieval.dense import Embedder
 from qa.retrieval.filters import Filters
@@ -40,9 +42,10 @@ class HybridRetriever:
         mode: str = "hybrid",
         filters: Filters | None = None,
     ) -> list[Passage]:
+        """The ``top_k`` best passages, fused, each with its citation."""
         top_k = top_k or self.settings.top_k
         weights = {"dense": self.settings.dense_weight, "bm25": 1.0 - self.settings.dense_weight}
-        return fuse(
+        passages = fuse(
             self.rankings(question, mode, filters),
             self.index.chunks,
             top_k,
@@ -50,3 +53,8 @@ class HybridRetriever:
             rrf_k=self.settings.rrf_k,
             weights=weights,
         )
+        cite = self.index.articles.cite
+        return [
+            replace(p, citation=cite(p.chunk.article_id, p.chunk.start, p.chunk.end))
+            for p in passages
+        ]

@@ -14,7 +14,8 @@ from typing import overload
 
 import numpy as np
 
-from qa.schema import Article, Chunk
+from qa.ingest.chunking import place_in_article
+from qa.schema import Article, Chunk, Citation
 
 ARTICLE_FILES = ("articles.jsonl", "texts.bin", "text_offsets.npy")
 CHUNK_FILES = ("chunk_articles.npy", "chunk_starts.npy", "chunk_ends.npy")
@@ -49,6 +50,21 @@ class ArticleStore(Mapping[str, Article]):
 
     def text_at(self, row: int) -> str:
         return bytes(self._texts[self._offsets[row] : self._offsets[row + 1]]).decode("utf-8")
+
+    def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation:
+        """Where ``start:end`` lies in the article, with what a reader needs to find and trust."""
+        article = self[article_id]
+        return Citation(
+            article.id,
+            article.title,
+            article.date,
+            article.source,
+            article.url,
+            start,
+            end,
+            place_in_article(article.text, start),
+            round(score, 4),
+        )
 
     def field(self, name: str) -> list[str | None]:
         """One metadata field of every article, by row, without reading any text."""

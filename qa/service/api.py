@@ -98,7 +98,7 @@ def citation_json(citation: Citation) -> dict[str, Any]:
 def passage_json(passage: Passage) -> dict[str, Any]:
     cited = passage.citation
     if cited is None:
-        raise ValueError("passage has no citation: take passages from Pipeline.retrieve")
+        raise ValueError("passage has no citation: take passages from the retriever")
     return {
         "rank": passage.rank,
         "score": round(passage.score, 6),

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.config import Settings
-from qa.ingest.chunking import place_in_article
 from qa.metrics import normalize_answer
 from qa.reading.read_batcher import ReadBatcher
 from qa.reading.reader import Reader
@@ -15,7 +14,7 @@ from qa.retrieval.dense import Embedder
 from qa.retrieval.filters import Filters
 from qa.retrieval.index import Index, ensure_index
 from qa.retrieval.retriever import HybridRetriever
-from qa.schema import Answer, Citation, Passage
+from qa.schema import Answer, Passage
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class Pipeline:
         self.embedder = embedder
         self.reader = reader
         self.retriever = HybridRetriever(index, embedder, settings)
+        self.retrieve = self.retriever.retrieve  # passages come cited from the retriever
         self.batcher = ReadBatcher(reader, settings.read_batch_questions)
 
     @classmethod
@@ -51,20 +51,6 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load both models now rather than on the first user's request."""
         self.ask("warm up")
-
-    def retrieve(
-        self,
-        question: str,
-        top_k: int | None = None,
-        mode: str = "hybrid",
-        filters: Filters | None = None,
-    ) -> list[Passage]:
-        """Passages, each with its citation."""
-        passages = self.retriever.retrieve(question, top_k, mode, filters)
-        return [
-            replace(p, citation=self.cite(p.chunk.article_id, p.chunk.start, p.chunk.end))
-            for p in passages
-        ]
 
     def ask(
         self,
@@ -150,21 +136,9 @@ class Pipeline:
         return [
             replace(
                 group[0],
-                citations=tuple(self.cite(s.article_id, s.start, s.end, s.score) for s in group),
+                citations=tuple(
+                    self.index.articles.cite(s.article_id, s.start, s.end, s.score) for s in group
+                ),
             )
             for group in groups.values()
         ]
-
-    def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation:
-        article = self.index.articles[article_id]
-        return Citation(
-            article.id,
-            article.title,
-            article.date,
-            article.source,
-            article.url,
-            start,
-            end,
-            place_in_article(article.text, start),
-            round(score, 4),
-        )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qa.service import api
@@ -46,8 +48,14 @@ def test_check_question_strips_control_characters() -> None:
     assert api.check_question("  Who\x00 won?\n") == "Who won?"
 
 
-def test_passages_need_their_citation(bundled_pipeline: Pipeline) -> None:
-    passage = bundled_pipeline.retriever.retrieve("Who sings?", 1)[0]
-    with pytest.raises(ValueError, match="take passages from Pipeline.retrieve"):
-        api.passage_json(passage)
-    assert api.passage_json(bundled_pipeline.retrieve("Who sings?", 1)[0])["title"]
+def test_passages_come_cited_and_need_their_citation(bundled_pipeline: Pipeline) -> None:
+    passage = bundled_pipeline.retrieve("Who sings?", 1)[0]
+    article = bundled_pipeline.index.articles[passage.chunk.article_id]
+    assert passage.citation is not None and passage.citation.title == article.title
+    assert (passage.citation.start, passage.citation.end) == (
+        passage.chunk.start,
+        passage.chunk.end,
+    )
+    assert api.passage_json(passage)["place"] == passage.citation.place
+    with pytest.raises(ValueError, match="take passages from the retriever"):
+        api.passage_json(replace(passage, citation=None))
