@@ -99,9 +99,9 @@ def main() -> None:
     exact_build = time.perf_counter() - started
     truth, exact_ms = timed_search(exact, queries, args.k)
     rows = [
-        ["flat", "-", exact_build, 1.0, percentile(exact_ms, 50), percentile(exact_ms, 95), 1.0]
+        ["flat", "-", exact_build, "1.000", percentile(exact_ms, 50), percentile(exact_ms, 95), 1.0]
     ]
-    for kind, efforts in (("ivf", [8, 16, 32, 64]), ("hnsw", [32, 64, 128, 256])):
+    for kind, efforts in (("ivf", [16, 32, 48, 64, 96]), ("hnsw", [32, 64, 128, 256])):
         started = time.perf_counter()
         index = DenseIndex.build(passages, kind)
         build = time.perf_counter() - started
@@ -118,7 +118,7 @@ def main() -> None:
                     kind,
                     effort,
                     build,
-                    recall,
+                    f"{recall:.3f}",
                     percentile(ms, 50),
                     percentile(ms, 95),
                     percentile(ms, 50) / percentile(exact_ms, 50),

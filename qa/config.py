@@ -75,7 +75,7 @@ class Settings:
     # chunks, IVF from there (benchmarks/approximate.py measures the choice).
     dense_index: str = "auto"
     approximate_from: int = 100_000
-    ivf_probe: int = 32  # IVF lists searched per question
+    ivf_probe: int = 64  # IVF lists searched per question (README: recall against exact)
     hnsw_ef_search: int = 128  # HNSW candidates explored per question
     # Retrieval
     # Passages read per question (chosen on validation: README, "Settings").

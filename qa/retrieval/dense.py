@@ -49,8 +49,10 @@ DENSE_INDEX_KINDS = CHOICES["dense_index"]
 
 @dataclass(frozen=True)
 class SearchEffort:
-    ivf_probe: int = 32
-    hnsw_ef_search: int = 128
+    """What an approximate index searches per question; the defaults are the settings'."""
+
+    ivf_probe: int = Settings.ivf_probe
+    hnsw_ef_search: int = Settings.hnsw_ef_search
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchEffort:

@@ -79,13 +79,13 @@ class RayEngine:
         return [Chunk(n, c.article_id, c.start, c.end, c.text) for n, c in enumerate(pieces)]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        settings = self.settings
-        rows = self._data().from_items([{"n": n, "text": t} for n, t in enumerate(texts)])
+        settings, data = self.settings, self._data()
+        rows = data.from_items([{"n": n, "text": t} for n, t in enumerate(texts)])
         done = rows.map_batches(
             _EmbedActor,
             fn_constructor_args=(settings.dense_model, settings.embed_batch_size),
             batch_size=settings.embed_batch_size,
-            concurrency=settings.ray_workers,
+            compute=data.ActorPoolStrategy(size=settings.ray_workers),
             num_gpus=settings.ray_gpus_per_worker,
             batch_format="numpy",
         ).take_all()
