@@ -27,8 +27,11 @@ class UsageError(Exception):
 
 # Settings that commands take as their own flags, with a meaning of their own (e.g. --top-k).
 COMMAND_FLAGS = ("top_k", "no_answer_threshold")
+# --corpus may be given more than once (an index over several folders or files); the corpus
+# setting (QA_CORPUS) is the one used when there is neither a flag nor an index yet.
+REPEATABLE = ("corpus",)
 SETTING_HELP = {
-    "corpus": "folder or file of articles (default: the index's corpus, else the bundled one)",
+    "corpus": "folder or file of articles, repeatable (default: the index's, else the bundled one)",
     "index_dir": "index folder (default: index/)",
     "dense_model": "sentence-transformers model name or path",
     "dense_index": "exact (flat), approximate (ivf, hnsw), or auto by size",
@@ -63,6 +66,7 @@ def _settings_options() -> argparse.ArgumentParser:
             dest=field.name,
             type=types[str(field.type)],
             choices=CHOICES.get(field.name),
+            action="append" if field.name in REPEATABLE else "store",
             help=SETTING_HELP.get(field.name, f"see Settings.{field.name}"),
         )
     common.add_argument("-v", "--verbose", action="store_true")
@@ -180,8 +184,10 @@ def _positive(value: str) -> int:
 def settings_from(args: argparse.Namespace) -> Settings:
     from qa.evaluation.calibration import calibrated_settings
 
+    flags = {name: getattr(args, name, None) for name in setting_flags()}
+    flags["corpus"] = flags["corpus"][0] if flags.get("corpus") else None
     return Settings.resolve(
-        {name: getattr(args, name, None) for name in setting_flags()},
+        flags,
         calibration=calibrated_settings,
     )
 
@@ -193,17 +199,23 @@ def _pipeline(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.retrieval.index import build_index, read_manifest, staleness
+    from qa.retrieval.index import (
+        IndexProblem,
+        build_index,
+        manifest_roots,
+        read_manifest,
+        staleness,
+    )
 
     corpus = args.corpus
     if corpus is None:
         try:
-            corpus = Path(read_manifest(settings.index_dir)["corpus"])
-        except Exception:
-            corpus = settings.corpus
+            corpus = manifest_roots(read_manifest(settings.index_dir))
+        except IndexProblem:
+            corpus = [settings.corpus]
     reason = "forced" if args.force else staleness(settings.index_dir, settings, corpus)
     if reason is None:
-        print(f"index in {settings.index_dir} is up to date ({corpus})")
+        print(f"index in {settings.index_dir} is up to date ({', '.join(map(str, corpus))})")
         return 0
     report = build_index(settings, corpus)
     stages = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in report.timings.items())
@@ -478,8 +490,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         BaseModelError,
     )
     try:
-        if getattr(args, "corpus", None) is not None and not args.corpus.exists():
-            raise UsageError(f"corpus not found: {args.corpus}")
+        for corpus in getattr(args, "corpus", None) or []:
+            if not corpus.exists():
+                raise UsageError(f"corpus not found: {corpus}")
         return COMMANDS[args.command](args, settings_from(args))
     except user_errors as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)

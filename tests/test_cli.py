@@ -263,3 +263,21 @@ def test_search_and_ask_filters(index_args: list[str], capsys: pytest.CaptureFix
     ] == "seed corpus"
     assert main(["ask", "Who sings the OST?", "--since", "last week", *index_args]) == 2
     assert "'since' must be a date" in capsys.readouterr().err
+
+
+def test_index_and_search_over_two_corpora(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write(
+        tmp_path / "a" / "x.txt", "title: Ferry\n\nThe harbour opened a new ferry line."
+    ).parent
+    second = write(tmp_path / "b" / "y.txt", "title: Mill\n\nThe old mill burned in 1921.").parent
+    args = ["--index", str(tmp_path / "index")]
+    assert main(["index", "--corpus", str(first), "--corpus", str(second), *args]) == 0
+    assert "indexed 2 articles" in capsys.readouterr().out
+    assert main(["index", *args]) == 0  # the corpora the index was built from, still current
+    assert "is up to date" in capsys.readouterr().out
+    assert main(["search", "When did the mill burn?", "--json", *args]) == 0
+    assert json.loads(capsys.readouterr().out)["passages"][0]["title"] == "Mill"
+    assert main(["index", "--corpus", str(first), "--corpus", str(tmp_path / "nope"), *args]) == 2
+    assert "corpus not found" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -99,28 +99,48 @@ def corpus_files(root: Path, problems: list[tuple[str, str]] | None = None) -> l
 FileArticles = tuple[list[Article], list[tuple[str, str]]]  # a file's articles, and its problems
 
 
+CorpusPaths = Path | Sequence[Path]  # one corpus (a folder or a file), or several
+
+
+def corpus_roots(paths: CorpusPaths) -> list[Path]:
+    """The corpus roots, resolved, in the order given."""
+    return [Path(p).resolve() for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+
+
+def file_key(path: Path, roots: list[Path]) -> str:
+    """A corpus file's name in the manifest: its path under its root, led by the root's number
+    when there are several roots."""
+    for number, root in enumerate(roots):
+        base = root.parent if root.is_file() else root
+        if path == root or path.is_relative_to(base):
+            relative = path.relative_to(base).as_posix()
+            return relative if len(roots) == 1 else f"{number}:{relative}"
+    raise ValueError(f"{path} is in none of the corpus roots")
+
+
 def load_corpus(
-    root: Path, read_files: Callable[[list[Path], Path], Iterable[FileArticles]] | None = None
+    paths: CorpusPaths,
+    read_files: Callable[[list[Path], Path], Iterable[FileArticles]] | None = None,
 ) -> Corpus:
-    """All articles under ``root`` (a folder, searched recursively, or one file).
+    """All articles under one root or several (each a folder, searched recursively, or a file);
+    article ids are unique across them.
 
     ``read_files`` reads the files (in order) elsewhere, e.g. on a cluster; ids are made unique
     here.
     """
-    root = Path(root)
     corpus = Corpus()
-    corpus.files = corpus_files(root, corpus.skipped)
-    base = root.parent if root.is_file() else root
-    results = (
-        read_files(corpus.files, base)
-        if read_files
-        else (read_file(path, base) for path in corpus.files)
-    )
     seen: set[str] = set()
-    for articles, problems in results:
-        corpus.skipped += problems
-        for article in articles:
-            corpus.articles.append(_unique(article, seen))
+    for root in corpus_roots(paths):
+        files = corpus_files(root, corpus.skipped)
+        corpus.files += files
+        base = root.parent if root.is_file() else root
+        results = (
+            read_files(files, base) if read_files else (read_file(path, base) for path in files)
+        )
+        for articles, problems in results:
+            corpus.skipped += problems
+            for article in articles:
+                corpus.articles.append(_unique(article, seen))
     return corpus
 
 

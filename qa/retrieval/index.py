@@ -32,7 +32,14 @@ import numpy as np
 
 from qa.config import Settings
 from qa.files import sha256_of
-from qa.ingest.articles import Corpus, corpus_files, load_corpus
+from qa.ingest.articles import (
+    Corpus,
+    CorpusPaths,
+    corpus_files,
+    corpus_roots,
+    file_key,
+    load_corpus,
+)
 from qa.retrieval.bm25 import BM25Index
 from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort, index_kind
 from qa.retrieval.engines import BuildEngine, make_engine
@@ -80,27 +87,32 @@ class BuildReport:
 
 
 def file_states(
-    files: list[Path], root: Path, known: dict[str, Any] | None = None
+    files: list[Path], roots: list[Path], known: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Size, modification time and sha256 of each corpus file by relative path; a file whose size
-    and time match ``known`` keeps its known hash instead of being read again."""
-    base = root.parent if root.is_file() else root
+    """Size, modification time and sha256 of each corpus file by its key (``file_key``); a file
+    whose size and time match ``known`` keeps its known hash instead of being read again."""
     states: dict[str, Any] = {}
     for path in files:
-        relative, stat = path.relative_to(base).as_posix(), path.stat()
-        before = (known or {}).get(relative)
+        key, stat = file_key(path, roots), path.stat()
+        before = (known or {}).get(key)
         if isinstance(before, dict) and (before.get("bytes"), before.get("mtime_ns")) == (
             stat.st_size,
             stat.st_mtime_ns,
         ):
-            states[relative] = before
+            states[key] = before
         else:
-            states[relative] = {
+            states[key] = {
                 "bytes": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
                 "sha256": sha256_of(path),
             }
     return states
+
+
+def manifest_roots(manifest: dict[str, Any]) -> list[Path]:
+    """The corpus roots a build was made from (one is stored as a string, several as a list)."""
+    corpus = manifest["corpus"]
+    return [Path(p) for p in ([corpus] if isinstance(corpus, str) else corpus)]
 
 
 def _hashes(states: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +150,7 @@ def _truncated(article: Article, limit: int, corpus: Corpus) -> Article:
 
 def build_index(
     settings: Settings,
-    corpus_path: Path,
+    corpus_path: CorpusPaths,
     embedder: Embedder | None = None,
     engine: BuildEngine | None = None,
 ) -> BuildReport:
@@ -146,13 +158,13 @@ def build_index(
     and embeds, only the chunks the live build has not embedded."""
     started = time.perf_counter()
     engine = engine or make_engine(settings, embedder)
-    corpus_path = Path(corpus_path).resolve()
-    corpus = load_corpus(corpus_path, engine.read_files)
+    roots = corpus_roots(corpus_path)
+    corpus = load_corpus(roots, engine.read_files)
     for path, reason in corpus.skipped:
         log.warning("skipped %s: %s", path, reason)
     corpus.articles = [_truncated(a, settings.max_article_chars, corpus) for a in corpus.articles]
     if not corpus.articles:
-        raise IndexProblem(f"no articles found in {corpus_path}")
+        raise IndexProblem(f"no articles found in {', '.join(map(str, roots))}")
     chunks = engine.chunk(corpus.articles, settings.chunk_words, settings.chunk_overlap_words)
     rows = {a.id: n for n, a in enumerate(corpus.articles)}
     texts = [passage_text(corpus.articles[rows[c.article_id]], c) for c in chunks]
@@ -162,8 +174,8 @@ def build_index(
     )
     timings["embed"] = time.perf_counter() - started - timings["read and chunk"]
     origin = {
-        "corpus": str(corpus_path),
-        "corpus_files": file_states(corpus.files, corpus_path),
+        "corpus": str(roots[0]) if len(roots) == 1 else [str(r) for r in roots],
+        "corpus_files": file_states(corpus.files, roots),
         "skipped": [{"path": p, "reason": r} for p, r in corpus.skipped],
     }
     build = write_build(settings, corpus.articles, chunks, texts, vectors, origin, timings)
@@ -323,7 +335,7 @@ def _verify(build: Path, manifest: dict[str, Any], names: Any) -> None:
             raise IndexCorrupt(f"index file {path} is corrupt or truncated (checksum mismatch)")
 
 
-def staleness(root: Path, settings: Settings, corpus_path: Path) -> str | None:
+def staleness(root: Path, settings: Settings, corpus_path: CorpusPaths) -> str | None:
     """Why the index must be rebuilt for this corpus and these settings, or None if it is
     current."""
     try:
@@ -332,20 +344,21 @@ def staleness(root: Path, settings: Settings, corpus_path: Path) -> str | None:
         return "no index yet"
     except IndexCorrupt as exc:
         return str(exc)
-    corpus_path = Path(corpus_path).resolve()
-    if manifest["corpus"] != str(corpus_path):
-        return f"corpus changed from {manifest['corpus']} to {corpus_path}"
+    roots = corpus_roots(corpus_path)
+    if manifest_roots(manifest) != roots:
+        built = ", ".join(map(str, manifest_roots(manifest)))
+        return f"corpus changed from {built} to {', '.join(map(str, roots))}"
     if manifest["settings"] != settings.index_signature():
         return "index settings changed"
     known = manifest["corpus_files"]
-    now = file_states(corpus_files(corpus_path), corpus_path, known)
-    if _hashes(now) != _hashes(known):
+    files = [f for r in roots for f in corpus_files(r)]
+    if _hashes(file_states(files, roots, known)) != _hashes(known):
         return "corpus files changed"
     return None
 
 
 def ensure_index(
-    settings: Settings, corpus_path: Path | None = None, embedder: Embedder | None = None
+    settings: Settings, corpus_path: CorpusPaths | None = None, embedder: Embedder | None = None
 ) -> Index:
     """Load the index, (re)building it first when it is missing, stale or corrupt.
 
@@ -353,30 +366,34 @@ def ensure_index(
     ``qa index --corpus X`` followed by ``qa ask`` asks X.
     """
     root = Path(settings.index_dir)
+    effort = SearchEffort.from_settings(settings)
     if corpus_path is None:
         try:
-            corpus_path = Path(read_manifest(root)["corpus"])
+            corpus_path = manifest_roots(read_manifest(root))
         except IndexProblem:
             corpus_path = settings.corpus
         else:
-            if not corpus_path.exists():
+            gone = [r for r in corpus_path if not r.exists()]
+            if gone:
                 # The index holds the texts it cites, so it still answers; it cannot be refreshed.
                 log.warning(
                     "corpus %s is gone: serving the index as built, without checking it is current",
-                    corpus_path,
+                    ", ".join(map(str, gone)),
                 )
-                return load_index(root, SearchEffort.from_settings(settings))
-    elif not Path(corpus_path).exists():
-        raise FileNotFoundError(f"corpus not found: {corpus_path} (a rebuild needs the corpus)")
+                return load_index(root, effort)
+    else:
+        for path in corpus_roots(corpus_path):
+            if not path.exists():
+                raise FileNotFoundError(f"corpus not found: {path} (a rebuild needs the corpus)")
     reason = staleness(root, settings, corpus_path)
     if reason is None:
         try:
-            return load_index(root, SearchEffort.from_settings(settings))
+            return load_index(root, effort)
         except IndexCorrupt as exc:
             reason = str(exc)
     log.warning("building the index (%s)", reason)
     build_index(settings, corpus_path, embedder)
-    return load_index(root, SearchEffort.from_settings(settings))
+    return load_index(root, effort)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -255,3 +255,26 @@ def test_chunks_read_back_from_the_mapped_tables_equal_the_chunker_output(
     articles = sorted(load_corpus(corpus).articles, key=lambda a: a.path or "")
     assert list(index.chunks) == list(chunk_articles(articles, 40, 10))
     assert isinstance(index.chunks.starts, np.memmap) and len(index.chunks) > 20
+
+
+def test_an_index_over_several_corpora(tmp_path: Path, embedder: Embedder) -> None:
+    first = write(
+        tmp_path / "wire" / "one.txt", "title: Wire\n\nThe harbour opened a new ferry line."
+    ).parent
+    second = write(
+        tmp_path / "archive" / "one.txt", "title: Archive\n\nThe old mill burned in 1921."
+    ).parent
+    write(second / "two.txt", "title: Two\n\nFarmers sold rye at the market.")
+    settings = Settings(index_dir=tmp_path / "index")
+    report = build_index(settings, [first, second], embedder)
+    assert report.articles == 3
+    index = load_index(settings.index_dir)
+    assert sorted(a.title for a in index.articles.values()) == ["Archive", "Two", "Wire"]
+    assert len(set(index.articles)) == 3  # one.txt twice: ids stay unique
+    assert staleness(settings.index_dir, settings, [first, second]) is None
+    assert staleness(settings.index_dir, settings, [first]).startswith("corpus changed")
+    write(second / "three.txt", "title: Three\n\nA new bridge crosses the river.")
+    assert staleness(settings.index_dir, settings, [first, second]) == "corpus files changed"
+    index = ensure_index(settings, [first], embedder)  # the second corpus left the index
+    assert [a.title for a in index.articles.values()] == ["Wire"]
+    assert index.bm25.search("mill burned", 5) == []
