@@ -96,7 +96,7 @@ def rss_mb() -> float:
 
 
 def build(size: int, folder: Path) -> dict:
-    from qa.retrieval.index import passage_text, write_build
+    from qa.retrieval.index import chunk_keys, passage_text, write_build
 
     started = time.perf_counter()
     articles, chunks = synthetic_corpus(size)
@@ -112,6 +112,7 @@ def build(size: int, folder: Path) -> dict:
         articles,
         chunks,
         texts,
+        chunk_keys(texts),
         vectors,
         {"corpus": "synthetic", "corpus_files": {}},
         timings,

@@ -168,9 +168,10 @@ def build_index(
     chunks = engine.chunk(corpus.articles, settings.chunk_words, settings.chunk_overlap_words)
     rows = {a.id: n for n, a in enumerate(corpus.articles)}
     texts = [passage_text(corpus.articles[rows[c.article_id]], c) for c in chunks]
+    keys = chunk_keys(texts)
     timings = {"read and chunk": time.perf_counter() - started}
     vectors, embedded = _embed_with_cache(
-        Path(settings.index_dir), settings.dense_model, texts, engine
+        Path(settings.index_dir), settings.dense_model, texts, keys, engine
     )
     timings["embed"] = time.perf_counter() - started - timings["read and chunk"]
     origin = {
@@ -178,7 +179,7 @@ def build_index(
         "corpus_files": file_states(corpus.files, roots),
         "skipped": [{"path": p, "reason": r} for p, r in corpus.skipped],
     }
-    build = write_build(settings, corpus.articles, chunks, texts, vectors, origin, timings)
+    build = write_build(settings, corpus.articles, chunks, texts, keys, vectors, origin, timings)
     seconds = time.perf_counter() - started
     return BuildReport(
         build, len(corpus.articles), len(chunks), corpus.skipped, seconds, embedded, timings
@@ -190,12 +191,14 @@ def write_build(
     articles: Sequence[Article],
     chunks: Sequence[Chunk],
     texts: Sequence[str],
+    keys: np.ndarray,
     vectors: np.ndarray,
     origin: dict[str, Any],
     timings: dict[str, float] | None = None,
 ) -> Path:
-    """Write a complete build and make it the live one; ``origin`` says what it was built from
-    (corpus, corpus_files, skipped) for the manifest. Seconds per stage go into ``timings``."""
+    """Write a complete build and make it the live one; ``keys`` are the texts' ``chunk_keys``,
+    ``origin`` says what it was built from (corpus, corpus_files, skipped) for the manifest.
+    Seconds per stage go into ``timings``."""
     timings = {} if timings is None else timings
     root = Path(settings.index_dir)
     build = root / "builds" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -204,7 +207,7 @@ def write_build(
         started = time.perf_counter()
         written = ArticleStore.write(build, articles)
         written += ChunkTable.write(build, {a.id: n for n, a in enumerate(articles)}, chunks)
-        np.save(build / KEYS_FILE, chunk_keys(texts))
+        np.save(build / KEYS_FILE, keys)
         written.append(build / KEYS_FILE)
         timings["tables"] = time.perf_counter() - started
         written += BM25Index.build(texts, settings.bm25_k1, settings.bm25_b).save(build)
@@ -239,11 +242,11 @@ def write_build(
 
 
 def _embed_with_cache(
-    root: Path, dense_model: str, texts: list[str], engine: BuildEngine
+    root: Path, dense_model: str, texts: list[str], text_keys: np.ndarray, engine: BuildEngine
 ) -> tuple[np.ndarray, int]:
     """Vectors of every text, reusing the live build's for texts it embedded with the same model."""
     cached, previous = _previous_vectors(root, dense_model)
-    keys = chunk_keys(texts).tolist()
+    keys = text_keys.tolist()
     hits = [n for n, key in enumerate(keys) if key in cached]
     misses = [n for n, key in enumerate(keys) if key not in cached]
     fresh = engine.embed([texts[n] for n in misses]) if misses else None

@@ -34,19 +34,14 @@ class ArticleStore(Mapping[str, Article]):
         self._rows = {str(m["id"]): row for row, m in enumerate(metadata)}
 
     def __getitem__(self, article_id: str) -> Article:
-        return self.at(self._rows[article_id])
+        row = self._rows[article_id]
+        return Article(**self._metadata[row], text=self.text_at(row))  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)
-
-    def row(self, article_id: str) -> int:
-        return self._rows[article_id]
-
-    def at(self, row: int) -> Article:
-        return Article(**self._metadata[row], text=self.text_at(row))  # type: ignore[arg-type]
 
     def text_at(self, row: int) -> str:
         return bytes(self._texts[self._offsets[row] : self._offsets[row + 1]]).decode("utf-8")
