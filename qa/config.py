@@ -25,9 +25,11 @@ SHIPPED_READERS = {
 }
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 READER_PRECISIONS = ("auto", "float32", "bfloat16")
+READER_DEVICES = ("auto", "cpu", "cuda")
 # The values a setting may take, where they are few.
 CHOICES: dict[str, tuple[str, ...]] = {
     "reader_precision": READER_PRECISIONS,
+    "reader_device": READER_DEVICES,
     "fusion": ("rrf", "weighted"),
     "dense_index": ("auto", "flat", "ivf", "hnsw"),
     "engine": ("local", "ray"),
@@ -97,7 +99,8 @@ class Settings:
     max_question_tokens: int = 96
     reader_batch_size: int = 16  # windows per forward pass
     read_batch_questions: int = 8  # questions waiting together that one reader pass takes at most
-    reader_precision: str = "auto"  # bfloat16 where the CPU has native support, else float32
+    reader_precision: str = "auto"  # bfloat16 where the device computes it natively, else float32
+    reader_device: str = "auto"  # cuda when torch sees a GPU, else cpu
     # Both chosen together on validation questions with unanswerable ones (README, "Settings").
     no_answer_threshold: float = 0.2
     # Answer score = reader score * passage rank ** -rank_decay.

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.config import READER_PRECISIONS, Settings
+from qa.config import READER_DEVICES, READER_PRECISIONS, SettingError, Settings
 from qa.schema import Answer, Chunk, Passage
 
 _CANDIDATES_PER_WINDOW = 20
@@ -50,12 +50,17 @@ class Reader:
         batch_size: int,
         precision: str,
         max_question_tokens: int,
+        device: str = "auto",
         threads: int | None = None,
         model_cache: Path | None = None,
     ) -> None:
         if precision not in READER_PRECISIONS:
             raise ValueError(
                 f"reader precision must be one of {', '.join(READER_PRECISIONS)}, got {precision!r}"
+            )
+        if device not in READER_DEVICES:
+            raise ValueError(
+                f"reader device must be one of {', '.join(READER_DEVICES)}, got {device!r}"
             )
         if max_question_tokens + 3 + doc_stride >= max_seq_len:
             raise ValueError(
@@ -69,6 +74,7 @@ class Reader:
         self.batch_size = batch_size
         self.threads = threads
         self.precision = precision
+        self.device = device
         self.model_cache = model_cache
         self._model: Any = None
         self._tokenizer: Any = None
@@ -87,6 +93,7 @@ class Reader:
             max_question_tokens=settings.max_question_tokens,
             threads=settings.threads,
             precision=settings.reader_precision,
+            device=settings.reader_device,
             model_cache=settings.model_cache,
         )
 
@@ -119,11 +126,13 @@ class Reader:
                     raise FileNotFoundError(f"reader model folder not found: {self.model_path}")
                 if self.threads:
                     torch.set_num_threads(self.threads)
-                self._model, self._tokenizer = load_reader_model(
+                device = _torch_device(self.device)
+                model, self._tokenizer = load_reader_model(
                     Path(self.model_path),
-                    _torch_dtype(self.precision),
+                    _torch_dtype(self.precision, device),
                     self.model_cache or Settings().model_cache,
                 )
+                self._model = model.to(device)
         return self._model, self._tokenizer
 
     def read_text(self, question: str, text: str, top_n: int = 5) -> list[Answer]:
@@ -163,39 +172,32 @@ class Reader:
             if passages and question.strip():
                 self.check_question(question)
                 windows += self._windows(question, [p.text for p in passages], request_index)
-        best: list[dict[tuple[str, int, int], Answer]] = [{} for _ in requests]
+        # Per question, span key -> (score, first passage index, chunk, start, end in the chunk):
+        # a window yields hundreds of candidate spans, and only the top_n become Answers.
+        best: list[dict[tuple[str, int, int], tuple[float, int, Chunk, int, int]]] = [
+            {} for _ in requests
+        ]
         for window, start_logits, end_logits in self._run(windows):
-            passage = requests[window.request_index][1][window.passage_index]
+            chunk = requests[window.request_index][1][window.passage_index].chunk
             found = best[window.request_index]
+            here = window.passage_index
             for start, end, score in self._spans(window, start_logits, end_logits):
-                chunk = passage.chunk
                 start, end = trim_span(chunk.text, start, end)
                 if end <= start:
                     continue
                 key = (chunk.article_id, chunk.start + start, chunk.start + end)
                 seen = found.get(key)
-                # Windows run in length order, not passage order: keep the lowest passage index
-                # seen.
-                first_passage = (
-                    min(window.passage_index, seen.passage_index) if seen else window.passage_index
-                )
-                if seen is None or seen.score < score:
-                    found[key] = Answer(
-                        text=chunk.text[start:end],
-                        score=score,
-                        reader_score=score,
-                        article_id=chunk.article_id,
-                        start=key[1],
-                        end=key[2],
-                        context=chunk.text,
-                        start_in_context=start,
-                        end_in_context=end,
-                        passage_index=first_passage,
-                    )
-                elif first_passage != seen.passage_index:
-                    found[key] = replace(seen, passage_index=first_passage)
+                # Windows run in length order, not passage order: keep the lowest passage index.
+                if seen is None or seen[0] < score:
+                    found[key] = (score, min(here, seen[1]) if seen else here, chunk, start, end)
+                elif here < seen[1]:
+                    found[key] = (seen[0], here, *seen[2:])
         return [
-            sorted(spans.values(), key=lambda a: a.score, reverse=True)[:top_n] for spans in best
+            [
+                _answer(*span)
+                for span in sorted(spans.values(), key=lambda span: span[0], reverse=True)[:top_n]
+            ]
+            for spans in best
         ]
 
     def window_count(self, question: str, texts: list[str]) -> int:
@@ -277,15 +279,31 @@ def decode_spans(
     context = np.array([o is not None for o in offsets] + [False] * (len(start) - len(offsets)))
     if not context.any():
         return []
+    starts, ends = _top_positions(start, context), _top_positions(end, context)
+    tokens = ends[None, :] - starts[:, None] + 1
+    rows, columns = np.nonzero((tokens >= 1) & (tokens <= max_answer_tokens))
+    scores = np.exp(start[starts[rows]] + end[ends[columns]])
     spans = []
-    for s in _top_positions(start, context):
-        for e in _top_positions(end, context):
-            if e < s or e - s + 1 > max_answer_tokens:
-                continue
-            char_start, char_end = offsets[s][0], offsets[e][1]  # type: ignore[index]
-            if char_end > char_start:
-                spans.append((int(char_start), int(char_end), float(np.exp(start[s] + end[e]))))
+    for s, e, score in zip(starts[rows].tolist(), ends[columns].tolist(), scores.tolist()):
+        char_start, char_end = offsets[s][0], offsets[e][1]  # type: ignore[index]
+        if char_end > char_start:
+            spans.append((int(char_start), int(char_end), score))
     return spans
+
+
+def _answer(score: float, passage_index: int, chunk: Chunk, start: int, end: int) -> Answer:
+    return Answer(
+        text=chunk.text[start:end],
+        score=score,
+        reader_score=score,
+        article_id=chunk.article_id,
+        start=chunk.start + start,
+        end=chunk.start + end,
+        context=chunk.text,
+        start_in_context=start,
+        end_in_context=end,
+        passage_index=passage_index,
+    )
 
 
 def pad_windows(
@@ -310,15 +328,29 @@ def pad_windows(
     return batch
 
 
-def _torch_dtype(precision: str) -> Any:
-    """bfloat16 only where the CPU computes it natively (AVX512-BF16, AMX): elsewhere it is emulated
-    and slower than float32 (README, "Readers")."""
+def _torch_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SettingError("setting reader_device is cuda, but torch sees no GPU on this machine")
+    return device
+
+
+def _torch_dtype(precision: str, device: str) -> Any:
+    """bfloat16 only where the device computes it natively (a recent GPU; a CPU with AVX512-BF16
+    or AMX): elsewhere it is emulated and slower than float32 (README, "Readers")."""
     import torch
 
     if precision == "auto":
-        native = (
-            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
+        if device == "cuda":
+            native = torch.cuda.is_bf16_supported()
+        else:
+            native = (
+                torch.backends.mkldnn.is_available()
+                and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+            )
         precision = "bfloat16" if native else "float32"
     return getattr(torch, precision)
 

@@ -74,6 +74,13 @@ def test_long_article_answer_near_the_end(reader: Reader) -> None:
     assert text[best.start : best.end] == "Amara Okafor"
 
 
+def test_windows_cover_the_whole_of_a_long_passage(reader: Reader) -> None:
+    text = FILLER * 25  # about 1,900 tokens: many overlapping windows
+    windows = reader._windows("Who met on a Tuesday?", [text])
+    covered = {c for w in windows for o in w.offsets if o for c in range(o[0], o[1])}
+    assert covered == {i for i, c in enumerate(text) if not c.isspace()}
+
+
 def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: Reader) -> None:
     text = FILLER * 6 + PARAGRAPH + " " + FILLER * 6
     small_windows = Reader.from_settings(
@@ -141,6 +148,24 @@ def test_bfloat16_weights_find_the_same_spans_as_float32() -> None:
     )
     assert (half.text, half.start, half.end) == (full.text, full.start, full.end)
     assert half.score == pytest.approx(full.score, abs=0.05)
+
+
+def test_reader_device_auto_takes_a_gpu_when_there_is_one_and_finds_the_same_spans() -> None:
+    import torch
+
+    question = "Who designed the Millau Viaduct together with Norman Foster?"
+    auto = Reader.from_settings(Settings())  # reader_device "auto"
+    on_gpu = torch.cuda.is_available()
+    assert next(auto.load()[0].parameters()).device.type == ("cuda" if on_gpu else "cpu")
+    if not on_gpu:
+        with pytest.raises(SettingError, match="reader_device is cuda, but torch sees no GPU"):
+            Reader.from_settings(Settings().replace(reader_device="cuda")).load()
+        return
+    cpu = Reader.from_settings(Settings().replace(reader_device="cpu"))
+    expected = cpu.read_text(question, PARAGRAPH, top_n=1)[0]
+    found = auto.read_text(question, PARAGRAPH, top_n=1)[0]
+    assert (found.text, found.start, found.end) == (expected.text, expected.start, expected.end)
+    assert found.score == pytest.approx(expected.score, abs=0.05)
 
 
 def test_unknown_precision_is_rejected() -> None:

@@ -1,0 +1,135 @@
+"""Reading throughput of concurrent questions through the service's ReadBatcher, on the device the
+reader runs on (the CPU here; a GPU where torch sees one, ``reader_device`` auto).
+
+    python benchmarks/read_batching.py [--index DIR] [--questions 64] [--seconds 20]
+                                       [--clients 1,8,32] [--batch-questions 1,8]
+    python benchmarks/read_batching.py --save-passages FILE   # retrieve here ...
+    python benchmarks/read_batching.py --passages FILE         # ... read on another machine
+
+Each question's passages are retrieved from the BBC index once, before any timing, so the figures
+isolate the reader passes that concurrent requests share (``benchmarks/service.py`` measures the
+whole service, retrieval and HTTP included). For each ``--batch-questions`` value (questions one
+reader pass may take; 1 reads them one by one) and each ``--clients`` count, that many threads
+ask for ``--seconds``: questions/s, p50 / p95 latency and the speed-up over one question per pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import print_table  # noqa: E402
+from service import BBC, questions  # noqa: E402
+
+from qa.config import Settings  # noqa: E402
+from qa.metrics import percentile  # noqa: E402
+from qa.reading.read_batcher import ReadBatcher  # noqa: E402
+from qa.reading.reader import Reader  # noqa: E402
+from qa.schema import Chunk, Passage  # noqa: E402
+
+Asks = list[tuple[str, list[Passage]]]
+
+
+def retrieved(settings: Settings, n: int) -> Asks:
+    from qa.service.pipeline import Pipeline
+
+    pipeline = Pipeline.load(settings, BBC)
+    return [(q, pipeline.retrieve(q)) for q in questions(n)]
+
+
+def save(asks: Asks, path: Path) -> None:
+    records = [
+        {"question": q, "passages": [[p.chunk.article_id, p.chunk.start, p.text] for p in ps]}
+        for q, ps in asks
+    ]
+    path.write_text(json.dumps(records), encoding="utf-8")
+
+
+def load(path: Path) -> Asks:
+    return [
+        (
+            r["question"],
+            [
+                Passage(Chunk(i, article, start, start + len(text), text))
+                for i, (article, start, text) in enumerate(r["passages"])
+            ],
+        )
+        for r in json.loads(path.read_text(encoding="utf-8"))
+    ]
+
+
+def crowd(batcher: ReadBatcher, asks: Asks, clients: int, seconds: float) -> tuple[float, list]:
+    """(questions/s, latencies in ms) of ``clients`` threads reading for ``seconds``."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(offset: int) -> None:
+        turn = offset
+        while time.perf_counter() < deadline:
+            question, passages = asks[turn % len(asks)]
+            started = time.perf_counter()
+            batcher.read(question, passages, top_n=10)
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+            turn += clients
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, default=Path("/tmp/qa-bbc-index"))
+    parser.add_argument("--questions", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--batch-questions", default="1,8")
+    parser.add_argument("--passages", type=Path, help="read the questions' passages from here")
+    parser.add_argument("--save-passages", type=Path, help="retrieve, save here and stop")
+    args = parser.parse_args()
+    settings = Settings.resolve({"index_dir": args.index})
+    if args.save_passages:
+        save(retrieved(settings, args.questions), args.save_passages)
+        return
+    asks = load(args.passages) if args.passages else retrieved(settings, args.questions)
+    reader = Reader.from_settings(settings)
+    model, _ = reader.load()
+    device = f"{model.device.type}, {next(model.parameters()).dtype}".replace("torch.", "")
+    rows, alone = [], {}
+    for per_pass in [int(n) for n in args.batch_questions.split(",")]:
+        batcher = ReadBatcher(reader, per_pass)
+        crowd(batcher, asks[:4], 1, 1)  # warm the kernels up
+        for clients in [int(n) for n in args.clients.split(",")]:
+            rate, latencies = crowd(batcher, asks, clients, args.seconds)
+            alone.setdefault(clients, rate)
+            rows.append(
+                [
+                    per_pass,
+                    clients,
+                    rate,
+                    percentile(latencies, 50),
+                    percentile(latencies, 95),
+                    f"{rate / alone[clients]:.2f}x",
+                ]
+            )
+    print_table(
+        f"Reading {len(asks)} BBC questions, {len(asks[0][1])} passages each, "
+        f"{settings.reader_batch_size} windows per forward pass, on {device}",
+        ["questions per pass", "clients", "questions/s", "p50 ms", "p95 ms", "vs 1 per pass"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
