@@ -53,15 +53,23 @@ def real_passages_and_questions(
 def embedded(
     path: Path, settings: Settings, n_questions: int, squad_paragraphs: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    if path.exists():
-        cached = np.load(path)
-        return cached["passages"], cached["questions"]
+    """Passage and question vectors, cached in ``path``. The passages of a smaller run are the
+    first ones of a larger run, so a cache of a smaller run is reused and only the rest embedded."""
     passages, questions = real_passages_and_questions(settings, n_questions, squad_paragraphs)
+    cached = np.load(path) if path.exists() else None
+    if cached is not None and len(cached["passages"]) == len(passages):
+        return cached["passages"], cached["questions"]
+    reused = cached["passages"] if cached is not None else None
+    if reused is not None and len(reused) > len(passages):
+        reused = None
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     started = time.perf_counter()
-    vectors = embedder.embed(passages, progress=True)
+    done = 0 if reused is None else len(reused)
+    fresh = embedder.embed(passages[done:], progress=True)
+    vectors = fresh if reused is None else np.concatenate([reused, fresh])
     print(
-        f"embedded {len(passages)} passages in {time.perf_counter() - started:.0f} s",
+        f"embedded {len(passages) - done} passages in {time.perf_counter() - started:.0f} s "
+        f"({done} read from {path})",
         file=sys.stderr,
     )
     question_vectors = embedder.embed(questions)
