@@ -7,7 +7,7 @@ The corpus is made of real sentences (BBC news and SQuAD train paragraphs) reshu
 stand in for the chunk embeddings: embedding a million chunks on two cores would take hours.
 Questions are SQuAD train questions, embedded by the real dense model, so hybrid latency
 includes the question's embedding. The dense index is what ``dense_index=auto`` builds at each
-size; the other kind (flat or IVF) is built in memory from the same vectors for comparison.
+size; the other kind (flat or HNSW) is built in memory from the same vectors for comparison.
 Each size is built in one process and queried in another, so RSS is the loaded index's alone
 (plus the dense model, about 300 MB).
 """
@@ -163,7 +163,7 @@ def query(folder: Path, n_queries: int) -> dict:
     result["dense_ms"] = timed(lambda i, q: index.dense.search(vectors[i], k))
     result["hybrid_ms"] = timed(lambda i, q: retriever.retrieve(q, settings.top_k))
     result["rss_mb"], result["index_rss_mb"] = rss_mb(), rss_mb() - before
-    other_kind = "ivf" if index.dense.kind == "flat" else "flat"
+    other_kind = "hnsw" if index.dense.kind == "flat" else "flat"
     other = DenseIndex.build(index.dense.vectors(np.arange(len(index.chunks))), other_kind)
     result["other_kind"], result["other_ms"] = (
         other_kind,

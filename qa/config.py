@@ -74,7 +74,7 @@ class Settings:
     ray_workers: int = 2
     ray_gpus_per_worker: float = 0.0
     # Dense index: flat (exact), ivf or hnsw (approximate), or auto: flat below approximate_from
-    # chunks, IVF from there (benchmarks/approximate.py measures the choice).
+    # chunks, HNSW from there (benchmarks/approximate.py measures the choice).
     dense_index: str = "auto"
     approximate_from: int = 100_000
     ivf_probe: int = 64  # IVF lists searched per question (README: recall against exact)

@@ -69,8 +69,10 @@ class ReadBatcher:
             self._read(jobs)
 
     def _read(self, jobs: list[_Job]) -> None:
+        wanted = [j.top_n for j in jobs]
+        top_n = None if None in wanted else max(n for n in wanted if n is not None)
         try:
-            results = self.reader.read_many([(j.question, j.passages) for j in jobs], top_n=None)
+            results = self.reader.read_many([(j.question, j.passages) for j in jobs], top_n)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting request, never lost
             if len(jobs) > 1:  # one bad question must not fail the others: read them one by one
                 for job in jobs:

@@ -69,13 +69,13 @@ def test_a_narrow_filter_still_gets_k_neighbours_from_an_approximate_index(kind:
 
 def test_auto_is_exact_below_the_threshold() -> None:
     assert index_kind("auto", 99, approximate_from=100) == "flat"
-    assert index_kind("auto", 100, approximate_from=100) == "ivf"
-    assert index_kind("hnsw", 5, approximate_from=100) == "hnsw"
+    assert index_kind("auto", 100, approximate_from=100) == "hnsw"
+    assert index_kind("ivf", 5, approximate_from=100) == "ivf"
     with pytest.raises(ValueError, match="unknown dense_index 'lsh'"):
         index_kind("lsh", 5, approximate_from=100)
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivf"])
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
 def test_a_memory_mapped_index_answers_like_the_one_in_memory(tmp_path: Path, kind: str) -> None:
     vectors = clustered_vectors(2000)
     built = DenseIndex.build(vectors, kind)
