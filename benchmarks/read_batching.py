@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _crowd import crowd  # noqa: E402
 from _table import print_table  # noqa: E402
 from service import BBC, questions  # noqa: E402
 
@@ -63,29 +63,13 @@ def load(path: Path) -> Asks:
     ]
 
 
-def crowd(batcher: ReadBatcher, asks: Asks, clients: int, seconds: float) -> tuple[float, list]:
-    """(questions/s, latencies in ms) of ``clients`` threads reading for ``seconds``."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+def read(batcher: ReadBatcher, asks: Asks) -> Callable[[int], bool]:
+    def ask(turn: int) -> bool:
+        question, passages = asks[turn % len(asks)]
+        batcher.read(question, passages, top_n=10)
+        return True
 
-    def client(offset: int) -> None:
-        turn = offset
-        while time.perf_counter() < deadline:
-            question, passages = asks[turn % len(asks)]
-            started = time.perf_counter()
-            batcher.read(question, passages, top_n=10)
-            with lock:
-                latencies.append((time.perf_counter() - started) * 1000)
-            turn += clients
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / (time.perf_counter() - started), latencies
+    return ask
 
 
 def main() -> None:
@@ -109,9 +93,9 @@ def main() -> None:
     rows, alone = [], {}
     for per_pass in [int(n) for n in args.batch_questions.split(",")]:
         batcher = ReadBatcher(reader, per_pass)
-        crowd(batcher, asks[:4], 1, 1)  # warm the kernels up
+        crowd(read(batcher, asks[:4]), 1, 1)  # warm the kernels up
         for clients in [int(n) for n in args.clients.split(",")]:
-            rate, latencies = crowd(batcher, asks, clients, args.seconds)
+            rate, latencies, _ = crowd(read(batcher, asks), clients, args.seconds)
             alone.setdefault(clients, rate)
             rows.append(
                 [

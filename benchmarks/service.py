@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _crowd import crowd  # noqa: E402
 from _table import print_table  # noqa: E402
 
 from qa.config import SHARED_DATA, Settings  # noqa: E402
@@ -73,36 +74,15 @@ def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subpro
 
 def load(url: str, asks: list[str], clients: int, seconds: float) -> tuple[float, list[float], int]:
     """(questions/s, latencies in ms, errors) of ``clients`` threads asking for ``seconds``."""
-    latencies: list[float] = []
-    errors, lock = [0], threading.Lock()
-    deadline = time.time() + seconds
 
-    def client(offset: int) -> None:
-        i = offset
-        while time.time() < deadline:
-            t = time.perf_counter()
-            try:
-                ok = (
-                    requests.post(
-                        f"{url}/api/ask", json={"question": asks[i % len(asks)]}, timeout=120
-                    ).status_code
-                    == 200
-                )
-            except requests.RequestException:
-                ok = False
-            with lock:
-                if ok:
-                    latencies.append((time.perf_counter() - t) * 1000)
-                errors[0] += not ok
-            i += clients
+    def ask(turn: int) -> bool:
+        try:
+            question = {"question": asks[turn % len(asks)]}
+            return requests.post(f"{url}/api/ask", json=question, timeout=120).status_code == 200
+        except requests.RequestException:
+            return False
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return len(latencies) / (time.perf_counter() - t0), latencies, errors[0]
+    return crowd(ask, clients, seconds)
 
 
 HOSTILE: list[tuple[str, dict]] = [
