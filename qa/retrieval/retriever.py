@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from qa.config import Settings
 from qa.retrieval.dense import Embedder
-from qa.retrieval.filters import Filters
+from qa.retrieval.filters import FilterCache, Filters
 from qa.retrieval.fusion import Ranking, fuse
 from qa.retrieval.index import Index
 from qa.schema import Passage
@@ -19,6 +19,7 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.filter_cache = FilterCache(index.chunks)
 
     def rankings(
         self, question: str, mode: str = "hybrid", filters: Filters | None = None
@@ -26,7 +27,7 @@ class HybridRetriever:
         """Each retriever's own candidates, best first; filtered ones are never candidates."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r} (choose {', '.join(MODES)})")
-        allowed = filters.chunk_mask(self.index.chunks) if filters and filters.active else None
+        allowed = self.filter_cache.mask(filters)
         found: dict[str, Ranking] = {}
         if mode in ("hybrid", "bm25"):
             found["bm25"] = self.index.bm25.search(question, self.settings.candidates, allowed)

@@ -116,7 +116,7 @@ class Pipeline:
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
         timings = {k: round(v, 2) for k, v in timings.items()}
         filters = filters or Filters()
-        undated = filters.undated_excluded(self.index.articles)
+        undated = self.retriever.filter_cache.undated_excluded(filters)
         return Result(question, best, answers, passages, timings, filters, undated)
 
     def _rank_prior(self, spans: list[Answer]) -> list[Answer]:

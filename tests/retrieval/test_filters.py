@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import write
 
 from qa.config import Settings
 from qa.retrieval.dense import Embedder
-from qa.retrieval.filters import BadFilter, Filters
+from qa.retrieval.filters import BadFilter, FilterCache, Filters
 from qa.retrieval.index import build_index, load_index
 from qa.retrieval.retriever import HybridRetriever
-from qa.retrieval.store import ArticleStore
+from qa.retrieval.store import ArticleStore, ChunkTable
 from qa.schema import Article
 
 
@@ -45,6 +46,31 @@ def test_admits_by_period_and_source(tmp_path: Path) -> None:
         tmp_path, [Article("a", "A", "text", *dated), Article("b", "B", "text", *undated)]
     )
     assert Filters(since="2000-01-01").undated_excluded(ArticleStore.open(tmp_path)) == 1
+
+
+def test_the_filter_cache_works_each_filter_out_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = [Article("a", "A", "text", "2025-01-15", "Wire"), Article("b", "B", "text")]
+    ArticleStore.write(tmp_path, articles)
+    store = ArticleStore.open(tmp_path)
+    chunks = ChunkTable(store, np.array([0, 0, 1]), np.array([0, 2, 0]), np.array([2, 4, 4]))
+    counted = []
+    original = Filters.chunk_mask
+    monkeypatch.setattr(
+        Filters, "chunk_mask", lambda self, table: counted.append(self) or original(self, table)
+    )
+    cache = FilterCache(chunks, kept=2)
+    dated = Filters(since="2025-01-01")
+    assert cache.mask(Filters()) is None and cache.undated_excluded(Filters(source="Wire")) == 0
+    first = cache.mask(dated)
+    assert first.tolist() == [True, True, False]
+    assert cache.mask(Filters(since="2025-01-01")) is first and counted == [dated]
+    assert cache.undated_excluded(dated) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = False  # shared between questions: nobody may change it
+    cache.mask(Filters(source="Wire"))  # a third entry: the oldest (dated's mask) goes
+    assert cache.mask(dated).tolist() == [True, True, False] and counted.count(dated) == 2
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,84 @@
+"""Filter work per question: what a date and source filter costs retrieval before it can search,
+worked out on every question (before) or once per distinct filter (FilterCache, after).
+
+    python benchmarks/filters.py [--articles 2224,100000] [--repeats 20]
+
+Synthetic articles with dates over 25 years and three sources, ten chunks each (the scale
+benchmark's shape); the work is the chunk mask plus the count of undated articles left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import print_table  # noqa: E402
+
+from qa.retrieval.filters import FilterCache, Filters  # noqa: E402
+from qa.retrieval.store import ArticleStore, ChunkTable  # noqa: E402
+from qa.schema import Article  # noqa: E402
+
+SOURCES = ("BBC", "Wire", "Times")
+
+
+def chunk_table(folder: Path, n: int) -> ChunkTable:
+    ArticleStore.write(
+        folder,
+        [
+            Article(
+                f"a{i}",
+                "title",
+                "text " * 20,
+                f"{2000 + i % 25}-{1 + i % 12:02d}-{1 + i % 28:02d}" if i % 50 else None,
+                SOURCES[i % 3],
+            )
+            for i in range(n)
+        ],
+    )
+    rows = np.repeat(np.arange(n), 10)
+    return ChunkTable(
+        ArticleStore.open(folder), rows, np.zeros(len(rows), dtype=np.int64), np.full(len(rows), 10)
+    )
+
+
+def ms_per_call(work: Callable[[], object], repeats: int) -> float:
+    work()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        work()
+    return (time.perf_counter() - started) / repeats * 1000
+
+
+def row(n: int, wanted: Filters, repeats: int) -> list:
+    with tempfile.TemporaryDirectory() as folder:
+        chunks = chunk_table(Path(folder), n)
+        cache = FilterCache(chunks)
+        before = ms_per_call(
+            lambda: (wanted.chunk_mask(chunks), wanted.undated_excluded(chunks.articles)), repeats
+        )
+        after = ms_per_call(lambda: (cache.mask(wanted), cache.undated_excluded(wanted)), repeats)
+        return [f"{n:,}", f"{len(chunks):,}", before, f"{after:.3f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", default="2224,100000")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    wanted = Filters(since="2010-01-01", until="2015-12-31", source="wire")
+    print_table(
+        "filter work per filtered question (since, until and source), ms",
+        ["articles", "chunks", "every question (before)", "cached per filter (after)"],
+        [row(int(n), wanted, args.repeats) for n in args.articles.split(",")],
+    )
+
+
+if __name__ == "__main__":
+    main()
