@@ -146,20 +146,18 @@ class DenseIndex:
     ) -> list[tuple[int, float]]:
         import faiss
 
+        searcher = self.index
         if self.kind == "ivf":
             probe = self.index.nlist if exhaustive else self.effort.ivf_probe
             params: Any = faiss.SearchParametersIVF(sel=selector, nprobe=probe)
         elif self.kind == "hnsw" and exhaustive:  # an exact scan of the graph's own vectors
-            scores, ids = self.index.storage.search(
-                query, k, params=faiss.SearchParameters(sel=selector)
-            )
-            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            searcher, params = self.index.storage, faiss.SearchParameters(sel=selector)
         elif self.kind == "hnsw":
             ef_search = max(k, self.effort.hnsw_ef_search)
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef_search)
         else:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
-        scores, ids = self.index.search(query, k, params=params)
+        scores, ids = searcher.search(query, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def vectors(self, positions: np.ndarray) -> np.ndarray:
