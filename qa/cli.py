@@ -199,20 +199,9 @@ def _pipeline(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.retrieval.index import (
-        IndexProblem,
-        build_index,
-        manifest_roots,
-        read_manifest,
-        staleness,
-    )
+    from qa.retrieval.index import build_index, indexed_corpus, staleness
 
-    corpus = args.corpus
-    if corpus is None:
-        try:
-            corpus = manifest_roots(read_manifest(settings.index_dir))
-        except IndexProblem:
-            corpus = [settings.corpus]
+    corpus = args.corpus or indexed_corpus(settings.index_dir) or [settings.corpus]
     reason = "forced" if args.force else staleness(settings.index_dir, settings, corpus)
     if reason is None:
         print(f"index in {settings.index_dir} is up to date ({', '.join(map(str, corpus))})")

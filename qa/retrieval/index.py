@@ -115,6 +115,14 @@ def manifest_roots(manifest: dict[str, Any]) -> list[Path]:
     return [Path(p) for p in ([corpus] if isinstance(corpus, str) else corpus)]
 
 
+def indexed_corpus(root: Path) -> list[Path] | None:
+    """The corpus roots the live build was made from; None when there is no usable index."""
+    try:
+        return manifest_roots(read_manifest(root))
+    except IndexProblem:
+        return None
+
+
 def _hashes(states: dict[str, Any]) -> dict[str, Any]:
     """Content by path: a file touched without a change is still current."""
     return {
@@ -263,10 +271,10 @@ def _previous_vectors(root: Path, dense_model: str) -> tuple[dict[bytes, int], D
     """The live build's chunk positions by text hash, and its dense index, when it used this
     model."""
     try:
-        manifest = read_manifest(root)
+        build = current_build(root)
+        manifest = _manifest_of(build)
         if manifest["settings"].get("dense_model") != dense_model:
             return {}, None
-        build = current_build(root)
         _verify(build, manifest, (KEYS_FILE, DenseIndex.FILE))
         keys = np.load(build / KEYS_FILE).tolist()
         previous = DenseIndex.load(build)
@@ -295,7 +303,11 @@ def current_build(root: Path) -> Path:
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
-    path = current_build(root) / "manifest.json"
+    return _manifest_of(current_build(root))
+
+
+def _manifest_of(build: Path) -> dict[str, Any]:
+    path = build / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -315,8 +327,8 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 
 def load_index(root: Path, effort: SearchEffort | None = None) -> Index:
-    build = current_build(root)
-    manifest = read_manifest(root)
+    build = current_build(root)  # read once: a rebuild may swap CURRENT meanwhile
+    manifest = _manifest_of(build)
     _verify(build, manifest, manifest.get("files", {}))
     try:
         articles = ArticleStore.open(build)
@@ -371,19 +383,16 @@ def ensure_index(
     root = Path(settings.index_dir)
     effort = SearchEffort.from_settings(settings)
     if corpus_path is None:
-        try:
-            corpus_path = manifest_roots(read_manifest(root))
-        except IndexProblem:
-            corpus_path = settings.corpus
-        else:
-            gone = [r for r in corpus_path if not r.exists()]
-            if gone:
-                # The index holds the texts it cites, so it still answers; it cannot be refreshed.
-                log.warning(
-                    "corpus %s is gone: serving the index as built, without checking it is current",
-                    ", ".join(map(str, gone)),
-                )
-                return load_index(root, effort)
+        built = indexed_corpus(root)
+        gone = [r for r in built or [] if not r.exists()]
+        if gone:
+            # The index holds the texts it cites, so it still answers; it cannot be refreshed.
+            log.warning(
+                "corpus %s is gone: serving the index as built, without checking it is current",
+                ", ".join(map(str, gone)),
+            )
+            return load_index(root, effort)
+        corpus_path = built or settings.corpus
     else:
         for path in corpus_roots(corpus_path):
             if not path.exists():
