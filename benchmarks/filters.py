@@ -3,8 +3,8 @@ worked out on every question (before) or once per distinct filter (FilterCache, 
 
     python benchmarks/filters.py [--articles 2224,100000] [--repeats 20]
 
-Synthetic articles with dates over 25 years and three sources, ten chunks each (the scale
-benchmark's shape); the work is the chunk mask plus the count of undated articles left out.
+Synthetic articles with the scale benchmark's dates and sources (one in 50 undated), ten chunks
+each; the work is the chunk mask plus the count of undated articles left out.
 """
 
 from __future__ import annotations
@@ -20,29 +20,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
+from scale import CHUNKS_PER_ARTICLE, article_metadata  # noqa: E402
 
 from qa.retrieval.filters import FilterCache, Filters  # noqa: E402
 from qa.retrieval.store import ArticleStore, ChunkTable  # noqa: E402
 from qa.schema import Article  # noqa: E402
 
-SOURCES = ("BBC", "Wire", "Times")
-
 
 def chunk_table(folder: Path, n: int) -> ChunkTable:
-    ArticleStore.write(
-        folder,
-        [
-            Article(
-                f"a{i}",
-                "title",
-                "text " * 20,
-                f"{2000 + i % 25}-{1 + i % 12:02d}-{1 + i % 28:02d}" if i % 50 else None,
-                SOURCES[i % 3],
-            )
-            for i in range(n)
-        ],
-    )
-    rows = np.repeat(np.arange(n), 10)
+    articles = []
+    for i in range(n):
+        date, source = article_metadata(i)
+        articles.append(Article(f"a{i}", "title", "text " * 20, date if i % 50 else None, source))
+    ArticleStore.write(folder, articles)
+    rows = np.repeat(np.arange(n), CHUNKS_PER_ARTICLE)
     return ChunkTable(
         ArticleStore.open(folder), rows, np.zeros(len(rows), dtype=np.int64), np.full(len(rows), 10)
     )

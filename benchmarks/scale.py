@@ -36,6 +36,11 @@ CHUNKS_PER_ARTICLE = 10
 SOURCES = ("bbc", "wire", "archive")
 
 
+def article_metadata(number: int) -> tuple[str, str]:
+    """(date, source) of synthetic article ``number``: 25 years of dates, three sources."""
+    return f"{2000 + number % 25}-{1 + number % 12:02d}-{1 + number % 28:02d}", SOURCES[number % 3]
+
+
 def real_sentences() -> list[str]:
     texts = [
         p.read_text(encoding="utf-8", errors="replace")
@@ -76,9 +81,8 @@ def synthetic_corpus(n_chunks: int, seed: int = 0):  # type: ignore[no-untyped-d
             starts.append(len(text))
             text += piece + " "
         article_id = f"a{number}"
-        date = f"{2000 + number % 25}-{1 + number % 12:02d}-{1 + number % 28:02d}"
         article = Article(
-            article_id, " ".join(pieces[0].split()[:8]), text.rstrip(), date, SOURCES[number % 3]
+            article_id, " ".join(pieces[0].split()[:8]), text.rstrip(), *article_metadata(number)
         )
         articles.append(article)
         chunks += [
