@@ -107,11 +107,16 @@ def corpus_roots(paths: CorpusPaths) -> list[Path]:
     return [Path(p).resolve() for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
 
 
+def _base(root: Path) -> Path:
+    """What a root's file paths are relative to: the root folder, or a file root's folder."""
+    return root.parent if root.is_file() else root
+
+
 def file_key(path: Path, roots: list[Path]) -> str:
     """A corpus file's name in the manifest: its path under its root, led by the root's number
     when there are several roots."""
     for number, root in enumerate(roots):
-        base = root.parent if root.is_file() else root
+        base = _base(root)
         if path == root or path.is_relative_to(base):
             relative = path.relative_to(base).as_posix()
             return relative if len(roots) == 1 else f"{number}:{relative}"
@@ -133,7 +138,7 @@ def load_corpus(
     for root in corpus_roots(paths):
         files = corpus_files(root, corpus.skipped)
         corpus.files += files
-        base = root.parent if root.is_file() else root
+        base = _base(root)
         results = (
             read_files(files, base) if read_files else (read_file(path, base) for path in files)
         )
@@ -179,7 +184,7 @@ def load_file(
             if not line.strip():
                 continue
             try:
-                records.append(_json_line(line, number))
+                records.append(_json(line, number))
             except ArticleError as exc:
                 problems.append((f"{relative} line {number}", str(exc)))
         if not records:
@@ -210,24 +215,17 @@ def _read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _json(text: str) -> Any:
+def _json(text: str, line: int | None = None) -> Any:
+    """Parsed JSON of a file, or of its ``line`` in a ``.jsonl``."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        where = f"on line {line}" if line else f"at line {exc.lineno}, column {exc.colno}"
+        raise ArticleError(f"malformed JSON {where}: {exc.msg}") from None
+    except RecursionError:
         raise ArticleError(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            "JSON nested too deeply" + (f" on line {line}" if line else "")
         ) from None
-    except RecursionError:
-        raise ArticleError("JSON nested too deeply") from None
-
-
-def _json_line(line: str, number: int) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ArticleError(f"malformed JSON on line {number}: {exc.msg}") from None
-    except RecursionError:
-        raise ArticleError(f"JSON nested too deeply on line {number}") from None
 
 
 def _parse_text(text: str, article_id: str, relative: str) -> Article:
