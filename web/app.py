@@ -27,9 +27,8 @@ log = logging.getLogger("web.app")
 
 MAX_TOP_K = 20
 MAX_BODY_BYTES = 64 * 1024
-CANDIDATE_CUT = (
-    0.2  # other candidates are listed only when they score at least this share of the best
-)
+# Other candidates are listed only when they score at least this share of the best.
+CANDIDATE_CUT = 0.2
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
@@ -261,8 +260,8 @@ def _filters(values: Any) -> Filters:
 
 
 def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None, filters: Filters) -> Response:
-    """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad "
-    "one."""
+    """``{"results": [...]}`` in order: each an answer, or ``{"question", "error"}`` for a bad
+    one."""
     if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_BATCH_QUESTIONS:
         raise BadRequest(f"'questions' must be a list of 1 to {MAX_BATCH_QUESTIONS} questions")
     return jsonify(results=api.ask_batch(pipeline, questions, top_k, filters))
