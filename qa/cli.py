@@ -325,10 +325,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.mode == "reader":
         from qa.reading.reader import Reader
 
-        if any(q.context is None for q in questions):
-            raise UsageError(
-                "reader mode needs questions with their paragraph (SQuAD or MRQA format)"
-            )
         reader = Reader.from_settings(settings)
         # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
         # or a threshold is given; SQuAD v1.1 protocol (always answer) otherwise.

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa.evaluation.questions import Question
+from qa.evaluation.questions import Question, QuestionFileError
 from qa.metrics import best_over_golds, first_hit_rank, mean_reciprocal_rank, percentile, recall_at
 
 RECALL_KS = (1, 5, 20)
@@ -197,7 +197,7 @@ def evaluate_reader(
 
     missing = [q.id for q in questions if q.context is None]
     if missing:
-        raise ValueError(
+        raise QuestionFileError(
             "reader mode needs questions with their paragraph (SQuAD or MRQA format); "
             f"{len(missing)} lack one"
         )
