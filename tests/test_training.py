@@ -226,3 +226,92 @@ def test_training_data_keeps_the_squad_split(tmp_path: Path) -> None:
     assert relation.context[relation.answer_start :].startswith("1979")
     unanswerable = next(e for e in loaded.train if e.id == "Dev1-u")
     assert unanswerable.answer_start is None and unanswerable.golds == ()
+
+
+def _tiny_squad(root: Path) -> Path:
+    """SQuAD-shaped files for a training run: 48 dev articles, a train file, 2.0
+    unanswerables."""
+    dev_titles = [f"Dev{i}" for i in range(1, 49)]
+    _squad_file(root / "squad" / "dev-v1.1.json", dev_titles)
+    _squad_file(root / "squad" / "train-v1.1.json", [f"Train{i}" for i in range(12)])
+    _squad_file(root / "squad2" / "dev-v2.0-articles-1-36.json", dev_titles[:36], unanswerable=True)
+    _squad_file(
+        root / "squad2" / "train-v2.0-first-10-articles.json", ["Train1"], unanswerable=True
+    )
+    return root
+
+
+def _tiny_model(folder: Path) -> Path:
+    """A two-layer encoder with the fast reader's tokenizer: trains in well under a second."""
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    tokenizer = AutoTokenizer.from_pretrained(SHIPPED_READERS["fast"])
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    BertForQuestionAnswering(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _trainable_weights(work: Path) -> dict:
+    import torch
+
+    return torch.load(work / "last.pt", weights_only=False)["model"]
+
+
+def test_a_stopped_and_resumed_run_ends_with_the_same_weights(tmp_path: Path) -> None:
+    """N steps in one go equal N/2, a new process's resume, and N/2: the run survives stops."""
+    import torch
+
+    from training.progress import ProgressLog, summary
+    from training.train_reader import main
+
+    data, base = _tiny_squad(tmp_path / "data"), _tiny_model(tmp_path / "base")
+
+    def run(work: str, *extra: str) -> None:
+        main(
+            [
+                "--data", str(data), "--base-model", str(base), "--answerable", "squad",
+                "--lora-rank", "4", "--batch-size", "2", "--max-steps", "6", "--log-every", "1",
+                "--eval-every", "100", "--validation-size", "2", "--distractors", "0",
+                "--warmup", "0.5", "--lr", "1e-2", "--out", str(tmp_path / f"{work}-out"),
+                "--work", str(tmp_path / work), *extra,
+            ]
+        )  # fmt: skip
+
+    run("whole")
+    run("stopped", "--until-step", "3")
+    halfway = _trainable_weights(tmp_path / "stopped")
+    run("stopped")
+    whole, resumed = (
+        _trainable_weights(tmp_path / "whole"),
+        _trainable_weights(tmp_path / "stopped"),
+    )
+    assert whole.keys() == resumed.keys() and any("lora" in name for name in whole)
+    assert all(torch.equal(whole[name], resumed[name]) for name in whole)
+    assert not all(torch.equal(halfway[name], whole[name]) for name in whole)  # it did train
+    # The schedule spans the whole run: the same learning rates, and one log line per step.
+    rates = [
+        [r["lr"] for r in ProgressLog(tmp_path / w).read().steps] for w in ("whole", "stopped")
+    ]
+    assert rates[0] == rates[1] and len(rates[0]) == 6
+    assert "step 6 of 6 (100.0%)" in summary(tmp_path / "stopped")
+    assert (tmp_path / "stopped-out" / "adapter_config.json").is_file()
+
+
+def test_a_work_folder_of_another_run_is_refused(tmp_path: Path) -> None:
+    from training.train_reader import main
+
+    data, base = _tiny_squad(tmp_path / "data"), _tiny_model(tmp_path / "base")
+    common = ["--data", str(data), "--base-model", str(base), "--answerable", "squad",
+              "--batch-size", "2", "--validation-size", "2", "--distractors", "0",
+              "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work")]  # fmt: skip
+    main([*common, "--max-steps", "2"])
+    with pytest.raises(SystemExit) as stopped:
+        main([*common, "--max-steps", "4"])
+    assert stopped.value.code == 2

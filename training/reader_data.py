@@ -104,20 +104,22 @@ def squad_titles(path: Path, articles: range) -> list[str]:
     return sorted({q.article for q in load_questions(path, articles) if q.article})
 
 
-def load_training_data(data_dir: Path) -> TrainingData:
+def load_training_data(data_dir: Path, extra_sources: bool = True) -> TrainingData:
     """All answerable and unanswerable training questions; validation from SQuAD dev 35-36.
 
     SQuAD dev articles 37-48 are the held-out set and are never read here. The SQuAD 2.0 files
-    add unanswerable questions only: their answerable ones repeat SQuAD v1.1.
+    add unanswerable questions only: their answerable ones repeat SQuAD v1.1. ``extra_sources``
+    adds the answerable questions of SQuADShifts and MRQA to SQuAD v1.1's.
     """
     dev = data_dir / "squad" / "dev-v1.1.json"
     squad2_dev = data_dir / "squad2" / "dev-v2.0-articles-1-36.json"
     train = examples_from(data_dir / "squad" / "train-v1.1.json")
     train += examples_from(dev, SQUAD_TRAIN_ARTICLES)
-    for name in ("new_wiki", "reddit", "amazon_reviews"):
-        train += examples_from(data_dir / "squadshifts" / f"{name}_v1.0.json")
-    for name in ("RelationExtraction", "DuoRC"):
-        train += examples_from(data_dir / "mrqa" / "dev" / f"{name}.jsonl")
+    if extra_sources:
+        for name in ("new_wiki", "reddit", "amazon_reviews"):
+            train += examples_from(data_dir / "squadshifts" / f"{name}_v1.0.json")
+        for name in ("RelationExtraction", "DuoRC"):
+            train += examples_from(data_dir / "mrqa" / "dev" / f"{name}.jsonl")
     train_titles = squad_titles(dev, SQUAD_TRAIN_ARTICLES)
     train += examples_from(squad2_dev, titles=train_titles, answerable=False)
     train += examples_from(

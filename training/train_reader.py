@@ -1,15 +1,17 @@
-"""Fine-tune an encoder into an extractive reader, SQuAD 2.0 style.
+"""Fine-tune an encoder into an extractive reader, SQuAD 2.0 style, in runs that survive stops.
 
 Answerable questions point at their span; unanswerable ones and negatives (a random or a related
-paragraph that lacks the answer) point at [CLS]. Reproducible (seeded), resumable (``--work``
-holds the last checkpoint), length-bucketed batches, linear warm-up then decay, a time budget
-that fits the whole schedule into a lease. The best checkpoint on validation (SQuAD dev
-articles 35-36: F1 on the gold paragraph, F1 beside four distractors, and best-threshold F1 with
-the unanswerable questions) is exported as fp16 safetensors, or as a LoRA adapter plus QA head
-with ``--lora-rank``. SQuAD dev articles 37-48 are never read.
+paragraph that lacks the answer) point at [CLS]. The whole schedule (warm-up, then linear decay)
+is fixed when a run starts; the run checkpoints atomically every few minutes and at each
+validation (trainable weights, optimizer, schedule, step, random states), and a run started again
+with the same ``--work`` folder continues exactly where the last checkpoint left it, so a
+run of many hours can live across processes that are stopped at any moment. ``progress.jsonl``
+in the work folder logs it (``python -m training.progress WORK`` says where it stands). The best
+checkpoint on validation (SQuAD dev articles 35-36) is exported as fp16 safetensors, or as a
+LoRA adapter plus QA head with ``--lora-rank``. SQuAD dev articles 37-48 are never read.
 
-    python training/train_reader.py --data ../shared/data --base-model qa/models/fast
-        --out runs/fast
+    python -m training.train_reader --data ../shared/data --base-model qa/models/fast \
+        --out runs/fast --work runs/fast-work
 """
 
 from __future__ import annotations
@@ -18,17 +20,20 @@ import argparse
 import json
 import logging
 import math
+import os
+import platform
 import random
-import sys
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-
-from qa.base_model import resolve_model_path  # noqa: E402
-from training.reader_data import (  # noqa: E402
+from qa.base_model import resolve_model_path
+from training.progress import ProgressLog
+from training.reader_data import (
     Example,
     Feature,
     add_negatives,
@@ -40,6 +45,16 @@ from training.reader_data import (  # noqa: E402
 )
 
 log = logging.getLogger("training.train_reader")
+CHECKPOINT = "last.pt"
+# What a run is: a work folder holding a checkpoint of another plan is refused, not mixed.
+PLAN_ARGUMENTS = (
+    "base_model", "lora_rank", "answerable", "epochs", "max_steps", "limit", "batch_size", "lr",
+    "warmup", "max_seq_len", "doc_stride", "negative_ratio", "hard_negative_ratio", "seed",
+)  # fmt: skip
+
+
+class RunError(RuntimeError):
+    """A work folder that cannot be resumed with the arguments given."""
 
 
 def _collate(features: list[Feature], pad_id: int, with_token_types: bool) -> dict[str, Any]:
@@ -65,12 +80,14 @@ def evaluate_reader(
     groups: dict[str, list[str]],
     max_len: int,
     stride: int,
+    distractor_count: int = 4,
 ) -> dict[str, float]:
     """Validation figures that choose the checkpoint.
 
-    EM/F1 on the gold paragraph alone and beside four distractor paragraphs of its article (the
-    right span must outscore what the reader finds in related passages), and SQuAD 2.0 F1 at
-    the best threshold over the gold-paragraph reads of answerable and unanswerable questions.
+    EM/F1 on the gold paragraph alone and beside ``distractor_count`` distractor paragraphs of its
+    article (the right span must outscore what the reader finds in related passages; 0 leaves
+    those figures out, for a run whose validation must stay cheap), and SQuAD 2.0 F1 at the best
+    threshold over the gold-paragraph reads of answerable and unanswerable questions.
     """
     from qa.evaluation.calibration import CandidateRecord, best_point
     from qa.metrics import best_over_golds
@@ -81,10 +98,13 @@ def evaluate_reader(
     reader = Reader.from_loaded(
         model, tokenizer, max_seq_len=max_len, doc_stride=stride, batch_size=64
     )
-    totals = dict.fromkeys(("exact_match", "f1", "distractor_exact_match", "distractor_f1"), 0.0)
+    prefixes = ("", "distractor_") if distractor_count else ("",)
+    totals = {p + name: 0.0 for p in prefixes for name in ("exact_match", "f1")}
     records = []
     for example in answerable + unanswerable:
-        texts = [example.context] + (distractors(example, groups, 4) if example.golds else [])
+        texts = [example.context] + (
+            distractors(example, groups, distractor_count) if example.golds else []
+        )
         passages = [
             Passage(Chunk(id=i, article_id=str(i), start=0, end=len(t), text=t))
             for i, t in enumerate(texts)
@@ -110,7 +130,7 @@ def evaluate_reader(
         )
         if not example.golds:
             continue
-        for prefix, answers in (("", gold_only), ("distractor_", spans[:1])):
+        for prefix, answers in zip(prefixes, (gold_only, spans[:1])):
             em, f1 = best_over_golds(answers[0].text if answers else "", example.golds)
             totals[prefix + "exact_match"] += em
             totals[prefix + "f1"] += f1
@@ -123,27 +143,56 @@ def evaluate_reader(
     return scores
 
 
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    import torch
+@dataclass
+class RunState:
+    """What a checkpoint records beside the weights and the optimizer."""
 
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    step: int
+    total_steps: int
+    best_score: float = -1.0
+    training_seconds: float = 0.0
 
 
-def export(model: Any, tokenizer: Any, out: Path, meta: dict[str, Any]) -> None:
-    """fp16 safetensors keep a full reader small; a LoRA model saves its adapter and QA head
-    only."""
-    import copy
+@dataclass(frozen=True)
+class TrainingSet:
+    features: list[Feature]
+    validation: list[Example]
+    validation_unanswerable: list[Example]
+    validation_groups: dict[str, list[str]]
+    counts: dict[str, int]
 
-    out.mkdir(parents=True, exist_ok=True)
-    if hasattr(model, "peft_config"):
-        model.save_pretrained(out, safe_serialization=True)
-    else:
-        half = copy.deepcopy(model).half()
-        half.save_pretrained(out, safe_serialization=True)
-        tokenizer.save_pretrained(out)
-    (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+def prepare_data(args: argparse.Namespace, tokenizer: Any) -> TrainingSet:
+    """Training windows and the fixed validation slice; the same arguments give the same data."""
+    rng = random.Random(args.seed)
+    data = load_training_data(args.data, extra_sources=args.answerable == "all")
+    train_examples = data.train
+    if args.limit:
+        answerable = [e for e in train_examples if e.answer_start is not None]
+        kept = rng.sample(answerable, min(args.limit, len(answerable)))
+        train_examples = kept + [e for e in train_examples if e.answer_start is None]
+    questions = len(train_examples)
+    unanswerable = sum(e.answer_start is None for e in train_examples)
+    train_examples = add_negatives(
+        train_examples, args.negative_ratio, args.hard_negative_ratio, rng
+    )
+    features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
+    sample = random.Random(args.seed)
+    validation = sample.sample(data.validation, min(args.validation_size, len(data.validation)))
+    validation_unanswerable = sample.sample(
+        data.validation_unanswerable, min(args.validation_size, len(data.validation_unanswerable))
+    )
+    counts = {
+        "questions": questions,
+        "unanswerable_questions": unanswerable,
+        "examples_with_negatives": len(train_examples),
+        "features": len(features),
+        "validation_answerable": len(validation),
+        "validation_unanswerable": len(validation_unanswerable),
+    }
+    return TrainingSet(
+        features, validation, validation_unanswerable, group_contexts(data.validation), counts
+    )
 
 
 def _with_lora(model: Any, rank: int, base_name: str) -> Any:
@@ -166,9 +215,115 @@ def _with_lora(model: Any, rank: int, base_name: str) -> Any:
     return model
 
 
-def train(args: argparse.Namespace) -> None:
+def build_model(args: argparse.Namespace, base: str, device: Any) -> Any:
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
+
+    # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    if args.lora_rank:
+        model = _with_lora(model, args.lora_rank, args.base_model)
+    return model.to(device).train()
+
+
+def trainable_state(model: Any) -> dict[str, Any]:
+    """Only what training changes: the frozen base comes back from its own files on resume."""
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def save_checkpoint(
+    work: Path, model: Any, optimizer: Any, scheduler: Any, state: RunState, plan: dict
+) -> None:
+    """Write, then rename: a process stopped mid-write leaves the previous checkpoint whole."""
+    import torch
+
+    path = work / CHECKPOINT
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": trainable_state(model),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "run": asdict(state),
+            "plan": plan,
+            "torch_rng": torch.get_rng_state(),
+            "python_rng": random.getstate(),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def load_checkpoint(
+    work: Path, model: Any, optimizer: Any, scheduler: Any, plan: dict
+) -> RunState | None:
+    import torch
+
+    path = work / CHECKPOINT
+    if not path.exists():
+        return None
+    saved = torch.load(path, weights_only=False, map_location="cpu")
+    if saved["plan"] != plan:
+        changed = sorted(k for k in plan if saved["plan"].get(k) != plan[k])
+        raise RunError(
+            f"{work} holds a run with other settings ({', '.join(changed)}): resume it with its "
+            "own arguments, or give another --work folder"
+        )
+    missing = set(trainable_state(model)) - set(saved["model"])
+    if missing:
+        raise RunError(f"{path} lacks trainable weights: {sorted(missing)[:3]}")
+    model.load_state_dict(saved["model"], strict=False)
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    torch.set_rng_state(saved["torch_rng"])
+    random.setstate(saved["python_rng"])
+    return RunState(**saved["run"])
+
+
+def export(model: Any, tokenizer: Any, out: Path, meta: dict[str, Any]) -> None:
+    """fp16 safetensors keep a full reader small; a LoRA model saves its adapter and QA head
+    only."""
+    import copy
+
+    out.mkdir(parents=True, exist_ok=True)
+    if hasattr(model, "peft_config"):
+        model.save_pretrained(out, safe_serialization=True)
+    else:
+        half = copy.deepcopy(model).half()
+        half.save_pretrained(out, safe_serialization=True)
+        tokenizer.save_pretrained(out)
+    (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def machine() -> dict[str, Any]:
+    """The CPU a figure came from: speeds differ by several times between these machines."""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        lscpu = ""
+    fields = dict(line.split(":", 1) for line in lscpu.splitlines() if ":" in line)
+    words = set(fields.get("Flags", "").split())
+    return {
+        "cpu": fields.get("Model name", platform.processor()).strip(),
+        "cpu_flags": sorted(words & {"avx512_bf16", "amx_bf16", "avx512_vnni", "avx_vnni"}),
+        "cores": len(os.sched_getaffinity(0)),
+    }
+
+
+class StopRequest:
+    """SIGTERM (a session that ends) finishes the current step and checkpoints before exiting."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGTERM, self._request)
+
+    def _request(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+
+def train(args: argparse.Namespace) -> RunState:
+    import torch
+    from transformers import AutoTokenizer
 
     random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -177,113 +332,105 @@ def train(args: argparse.Namespace) -> None:
     tokenizer = AutoTokenizer.from_pretrained(base)
     with_token_types = "token_type_ids" in tokenizer.model_input_names
     args.work.mkdir(parents=True, exist_ok=True)
-
-    rng = random.Random(args.seed)
-    data = load_training_data(args.data)
-    train_examples = data.train
-    validation_groups = group_contexts(data.validation)
-    if args.limit:
-        answerable = [e for e in train_examples if e.answer_start is not None]
-        kept = rng.sample(answerable, min(args.limit, len(answerable)))
-        train_examples = kept + [e for e in train_examples if e.answer_start is None]
-    questions, unanswerable = (
-        len(train_examples),
-        sum(e.answer_start is None for e in train_examples),
-    )
-    train_examples = add_negatives(
-        train_examples, args.negative_ratio, args.hard_negative_ratio, rng
-    )
-    features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
-    sample = random.Random(args.seed)
-    validation = sample.sample(data.validation, min(args.validation_size, len(data.validation)))
-    validation_unanswerable = sample.sample(
-        data.validation_unanswerable, min(args.validation_size, len(data.validation_unanswerable))
-    )
-    steps_per_epoch = math.ceil(len(features) / args.batch_size)
-    total_steps = args.max_steps or steps_per_epoch * args.epochs
-    counts = {
-        "questions": questions,
-        "unanswerable_questions": unanswerable,
-        "examples_with_negatives": len(train_examples),
-        "features": len(features),
-        "validation_answerable": len(validation),
-        "validation_unanswerable": len(validation_unanswerable),
-    }
-    log.info("data %s, %d steps/epoch, %d steps", counts, steps_per_epoch, total_steps)
+    data = prepare_data(args, tokenizer)
+    steps_per_epoch = math.ceil(len(data.features) / args.batch_size)
+    plan = {name: str(getattr(args, name)) for name in PLAN_ARGUMENTS}
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    if args.lora_rank:
-        model = _with_lora(model, args.lora_rank, args.base_model)
-    model = model.to(device)
-    model.train()
+    model = build_model(args, base, device)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01
     )
+    state = RunState(step=0, total_steps=args.max_steps or steps_per_epoch * args.epochs)
 
     def learning_rate_factor(step: int) -> float:
-        # Reads total_steps when called, so a time budget that shortens the run reshapes the decay.
-        warmup = int(total_steps * args.warmup)
+        # Reads the run's total when called: a time budget fixes it once, early in a fresh run.
+        warmup = int(state.total_steps * args.warmup)
         if step < warmup:
             return step / max(1, warmup)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+        return max(0.0, (state.total_steps - step) / max(1, state.total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
-    step, best_score = 0, -1.0
-    last = args.work / "last.pt"
-    if last.exists():
-        state = torch.load(last, weights_only=False, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, best_score, total_steps = state["step"], state["best_score"], state["total_steps"]
-        total_steps = args.max_steps or total_steps  # a resumed run may be given a new length
-        torch.set_rng_state(state["torch_rng"].cpu())
-        log.info("resumed at step %d of %d (best score %.2f)", step, total_steps, best_score)
+    progress = ProgressLog(args.work)
+    resumed = load_checkpoint(args.work, model, optimizer, scheduler, plan)
+    if resumed:
+        state = resumed
+        progress.rewind(state.step)
+        log.info("resumed at step %d of %d (best score %.2f)", *asdict(state).values())
+    log.info("data %s, %d steps/epoch, %d steps", data.counts, steps_per_epoch, state.total_steps)
+    until = min(args.until_step or state.total_steps, state.total_steps)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
 
-    def batches_from(step: int) -> Iterator[list[int]]:
-        while True:
-            epoch, offset = divmod(step, steps_per_epoch)
-            yield from bucketed_batches(features, args.batch_size, args.seed + epoch)[offset:]
-            step = (epoch + 1) * steps_per_epoch
-
-    def validate_and_export(step: int) -> None:
-        nonlocal best_score
-        scores = evaluate_reader(
-            model,
-            tokenizer,
-            validation,
-            validation_unanswerable,
-            validation_groups,
-            args.max_seq_len,
-            args.doc_stride,
+    def validate_and_export() -> None:
+        with autocast:
+            scores = evaluate_reader(
+                model,
+                tokenizer,
+                data.validation,
+                data.validation_unanswerable,
+                data.validation_groups,
+                args.max_seq_len,
+                args.doc_stride,
+                args.distractors,
+            )
+        headline = [scores["f1"], scores["squad2_f1"]] + (
+            [scores["distractor_f1"]] if args.distractors else []
         )
-        score = (scores["f1"] + scores["distractor_f1"] + scores["squad2_f1"]) / 3
-        log.info("step %d validation %s", step, " ".join(f"{k} {v:.3f}" for k, v in scores.items()))
-        if score > best_score:
-            best_score = score
-            meta = {
-                "step": step,
-                "total_steps": total_steps,
+        score = sum(headline) / len(headline)
+        best = score > state.best_score
+        examples = state.step * args.batch_size
+        progress.append(
+            {
+                "kind": "validation",
+                "step": state.step,
+                "examples": examples,
                 "validation": scores,
-                "data": counts,
-                "training_seconds": round(training_seconds),
+                "score": score,
+                "best": best,
+            }  # fmt: skip
+        )
+        figures = " ".join(f"{k} {v:.3f}" for k, v in scores.items())
+        log.info("step %d validation %s", state.step, figures)
+        if best:
+            state.best_score = score
+            meta = {
+                "step": state.step,
+                "total_steps": state.total_steps,
+                "examples": examples,
+                "validation": scores,
+                "validation_curve": [
+                    {"step": r["step"], "examples": r["examples"], **r["validation"]}
+                    for r in progress.read().validations
+                ],
+                "data": data.counts,
+                "training_hours": round(state.training_seconds / 3600, 2),
                 "device": str(device),
+                "machine": machine(),
                 "args": {k: str(v) for k, v in vars(args).items()},
             }
             export(model, tokenizer, args.out, meta)
             log.info("exported best checkpoint to %s", args.out)
 
-    training_seconds = 0.0
-    if args.validate_first and step == 0:
-        validate_and_export(0)  # the starting point is a candidate too: training must beat it
-    started, running_loss = time.time(), 0.0
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
-    for batch in batches_from(step):
-        if step >= total_steps:
+    def checkpoint() -> None:
+        save_checkpoint(args.work, model, optimizer, scheduler, state, plan)
+
+    def batches_from(step: int) -> Iterator[list[int]]:
+        while True:
+            epoch, offset = divmod(step, steps_per_epoch)
+            yield from bucketed_batches(data.features, args.batch_size, args.seed + epoch)[offset:]
+            step = (epoch + 1) * steps_per_epoch
+
+    if args.validate_first and state.step == 0 and not resumed:
+        validate_and_export()  # the starting point is a candidate too: training must beat it
+    stop = StopRequest()
+    window_started, running_loss = time.time(), 0.0
+    saved_step, last_save = state.step, time.time()
+    for batch in batches_from(state.step):
+        if state.step >= until or stop.requested:
             break
-        inputs = _collate([features[i] for i in batch], tokenizer.pad_token_id, with_token_types)
+        inputs = _collate(
+            [data.features[i] for i in batch], tokenizer.pad_token_id, with_token_types
+        )
         with autocast:
             loss = model(**{k: v.to(device) for k, v in inputs.items()}).loss
         loss.backward()
@@ -291,45 +438,46 @@ def train(args: argparse.Namespace) -> None:
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        step += 1
+        state.step += 1
         running_loss += loss.item()
-        if step % args.log_every == 0:
-            elapsed = time.time() - started
-            training_seconds += elapsed
-            if args.time_budget and step == 2 * args.log_every:
-                # A lent machine has a fixed lease: fit the whole schedule, decay included, into it.
-                # The rate comes from the second window of steps, after the warm-up of the device.
+        if state.step % args.log_every == 0:
+            elapsed = time.time() - window_started
+            state.training_seconds += elapsed
+            if args.time_budget and state.step == 2 * args.log_every:
+                # A lent machine has a fixed lease: fit the whole schedule, decay included, into
+                # it. The rate comes from the second window of steps, after the device warms up.
                 rate = elapsed / args.log_every
-                affordable = step + int((args.time_budget - training_seconds) / rate)
-                total_steps = min(total_steps, affordable)
-                log.info(
-                    "time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, total_steps
-                )
+                affordable = state.step + int((args.time_budget - state.training_seconds) / rate)
+                state.total_steps = until = min(state.total_steps, affordable)
+                log.info("time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, until)
+            record = {
+                "kind": "steps",
+                "step": state.step,
+                "total_steps": state.total_steps,
+                "batch_size": args.batch_size,
+                "examples": state.step * args.batch_size,
+                "loss": running_loss / args.log_every,
+                "lr": scheduler.get_last_lr()[0],
+                "examples_per_s": args.log_every * args.batch_size / elapsed,
+                "training_seconds": round(state.training_seconds, 1),
+            }
+            progress.append(record)
             log.info(
-                "step %d/%d loss %.4f lr %.2e %.3fs/step",
-                step,
-                total_steps,
-                running_loss / args.log_every,
-                scheduler.get_last_lr()[0],
-                elapsed / args.log_every,
-            )
-            started, running_loss = time.time(), 0.0
-        if step % args.eval_every == 0 or step == total_steps:
-            validate_and_export(step)
-            started = time.time()
-        if step % args.save_every == 0 or step == total_steps:
-            _save_checkpoint(
-                last,
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "step": step,
-                    "best_score": best_score,
-                    "total_steps": total_steps,
-                    "torch_rng": torch.get_rng_state(),
-                },
-            )
+                "step %d/%d loss %.4f lr %.2e %.2f examples/s",
+                state.step, state.total_steps, record["loss"], record["lr"],
+                record["examples_per_s"],
+            )  # fmt: skip
+            window_started, running_loss = time.time(), 0.0
+        validated = state.step % args.eval_every == 0 or state.step == state.total_steps
+        if validated:
+            validate_and_export()
+            window_started = time.time()
+        if validated or time.time() - last_save >= args.save_minutes * 60:
+            checkpoint()
+            saved_step, last_save = state.step, time.time()
+    if state.step != saved_step:  # stopped by --until-step or SIGTERM between two saves
+        checkpoint()
+    return state
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -342,8 +490,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     lora = "train a LoRA adapter of this rank (0: all weights)"
     parser.add_argument("--lora-rank", type=int, default=0, help=lora)
+    answerable = "answerable questions: SQuAD v1.1 only, or also SQuADShifts and MRQA"
+    parser.add_argument("--answerable", choices=("squad", "all"), default="all", help=answerable)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--max-steps", type=int, default=0)
+    parser.add_argument("--max-steps", type=int, default=0, help="the run's length (0: epochs)")
+    until = "stop (with a checkpoint) at this step; the schedule still spans the whole run"
+    parser.add_argument("--until-step", type=int, default=0, help=until)
     sample = "train on a random sample of this many answerable questions (and all unanswerable)"
     parser.add_argument("--limit", type=int, default=0, help=sample)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -366,11 +518,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--validation-size", type=int, default=400, help="per kind: answerable and unanswerable"
     )
+    parser.add_argument(
+        "--distractors", type=int, default=4, help="paragraphs read beside the gold one (0: none)"
+    )
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument(
         "--validate-first", action="store_true", help="score the base model as the first candidate"
     )
-    parser.add_argument("--save-every", type=int, default=100)
+    parser.add_argument("--save-minutes", type=float, default=10.0)
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="", help="cpu or cuda; default: cuda when available")
@@ -380,7 +535,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--seed", type=int, default=13)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    train(parser.parse_args(argv))
+    try:
+        train(parser.parse_args(argv))
+    except RunError as error:
+        parser.exit(2, f"train_reader: {error}\n")
 
 
 if __name__ == "__main__":
