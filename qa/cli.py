@@ -17,6 +17,7 @@ from typing import Any
 
 from qa.config import CHOICES, SettingError, Settings, package_version
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 RETRIEVER_DEPTH = 20  # passages `qa eval --mode retriever` ranks per question unless --top-k says
 
@@ -446,10 +447,10 @@ def _shorten(text: str, limit: int, left: bool = False) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from qa.base_model import BaseModelError
     from qa.evaluation.questions import QuestionFileError
-    from qa.ingest.articles import ArticleError
+    from qa.ingest.files import ArticleError
     from qa.reading.reader import QuestionTooLong
     from qa.retrieval.filters import BadFilter
-    from qa.retrieval.index import IndexProblem
+    from qa.retrieval.index import BuildFailed, IndexProblem
     from qa.service.api import BadQuestion
 
     args = build_parser().parse_args(argv)
@@ -483,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except user_errors as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BuildFailed as exc:  # not the user's doing, but nothing a traceback would explain
+        print(f"qa {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
 

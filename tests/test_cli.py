@@ -281,3 +281,105 @@ def test_index_and_search_over_two_corpora(
     assert json.loads(capsys.readouterr().out)["passages"][0]["title"] == "Mill"
     assert main(["index", "--corpus", str(first), "--corpus", str(tmp_path / "nope"), *args]) == 2
     assert "corpus not found" in capsys.readouterr().err
+
+
+def _qa_as(prefix: list[str], *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``qa`` in a new process, run behind ``prefix`` (setpriv, unshare)."""
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
+# Root reads anything: these capabilities off, it is bound by file permissions like any user.
+WITHOUT_READ_OVERRIDE = [
+    "setpriv",
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--bounding-set=-dac_override,-dac_read_search",
+]
+
+
+def test_an_unreadable_file_is_skipped_and_the_build_completes(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    corpus = tmp_path / "c"
+    write(corpus / "a.txt", "title: A\n\nThe ferry left the harbour at nine.")
+    secret = write(corpus / "secret.txt", "title: S\n\nNobody may read this.")
+    secret.chmod(0o000)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("needs setpriv to drop root's read override")
+        prefix = WITHOUT_READ_OVERRIDE
+    index = ["--corpus", str(corpus), "--index", str(tmp_path / "i")]
+    built = _qa_as(prefix, "index", *index)
+    assert built.returncode == 0, built.stderr
+    assert "indexed 1 articles" in built.stdout and "Traceback" not in built.stderr
+    assert "secret.txt: cannot read: Permission denied" in built.stderr
+    again = _qa_as(prefix, "index", *index)  # the unreadable file is not a change
+    assert again.returncode == 0 and "up to date" in again.stdout, again.stderr
+    secret.chmod(0o644)  # readable now: the corpus changed
+    assert "indexed 2 articles" in _qa_as(prefix, "index", *index).stdout
+
+
+def test_a_full_disk_ends_the_build_in_one_line_and_keeps_the_old_index(tmp_path: Path) -> None:
+    """A 256 KB tmpfs in a private mount namespace stands for a disk that fills during a build."""
+    import shutil
+
+    if not shutil.which("unshare"):
+        pytest.skip("needs unshare for a private tmpfs")
+    corpus = tmp_path / "c"
+    write(corpus / "a.txt", "title: A\n\nThe ferry left the harbour at nine.")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    script = (
+        f"mount -t tmpfs -o size=256k tmpfs {mount} && "
+        f"{sys.executable} -m qa.cli index --corpus {corpus} --index {mount}/i && "
+        f"{sys.executable} -c \"open('{corpus}/big.txt','w').write('title: Big\\n\\n' + "
+        f"' '.join('word%d' % n for n in range(40000)))\" && "
+        f"{sys.executable} -m qa.cli index --corpus {corpus} --index {mount}/i; echo exit=$?; "
+        f"{sys.executable} -m qa.cli search ferry --top-k 1 --index {mount}/i"
+    )
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
+    if "mount:" in result.stderr and "exit=" not in result.stdout:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr[-200:]}")
+    assert "exit=1" in result.stdout, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("qa index: error")]
+    assert len(errors) == 1 and "No space left on device" in errors[0], result.stderr
+    assert "previous index is still in service" in errors[0] and "Traceback" not in result.stderr
+    # The old index still answers, though the corpus it was built from has changed since.
+    assert "The ferry left the harbour" in result.stdout
+    assert "serving the index as built" in result.stderr
+
+
+def test_a_second_build_of_one_index_is_refused_while_the_first_runs(tmp_path: Path) -> None:
+    from qa.retrieval.index import BuildLock
+
+    corpus = tmp_path / "c"
+    write(corpus / "a.txt", "title: A\n\nThe ferry left the harbour at nine.")
+    index = tmp_path / "i"
+    leftover = write(index / "builds" / "20200101-000000-dead00" / "bm25.npz", b"half")
+    with BuildLock(index):  # a build in progress, as another process would hold it
+        held = _qa_as([], "index", "--force", "--corpus", str(corpus), "--index", str(index))
+    assert held.returncode == 2
+    assert held.stderr.strip() == (
+        f"qa index: error: another build of {index} is running (pid {__import__('os').getpid()}); "
+        "wait for it to finish"
+    )
+    assert leftover.exists()  # nothing removed while the other build held the lock
+    done = _qa_as([], "index", "--corpus", str(corpus), "--index", str(index))
+    assert done.returncode == 0, done.stderr
+    assert not leftover.parent.exists()  # what a killed build left is cleaned at the next start
+    assert [b.name for b in (index / "builds").iterdir()] == [current_build(index).name]

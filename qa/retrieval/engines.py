@@ -23,7 +23,9 @@ ENGINES = CHOICES["engine"]
 
 
 class BuildEngine(Protocol):
-    def read_files(self, files: list[Path], base: Path) -> Iterable[FileArticles]: ...
+    def read_files(
+        self, files: list[Path], base: Path, max_chars: int
+    ) -> Iterable[FileArticles]: ...
 
     def chunk(self, articles: Sequence[Article], words: int, overlap: int) -> list[Chunk]: ...
 
@@ -34,8 +36,8 @@ class LocalEngine:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
-    def read_files(self, files: list[Path], base: Path) -> Iterable[FileArticles]:
-        return (read_file(path, base) for path in files)
+    def read_files(self, files: list[Path], base: Path, max_chars: int) -> Iterable[FileArticles]:
+        return (read_file(path, base, max_chars) for path in files)
 
     def chunk(self, articles: Sequence[Article], words: int, overlap: int) -> list[Chunk]:
         return list(chunk_articles(articles, words, overlap))

@@ -14,7 +14,8 @@ passage text the live build already embedded (same dense model, same text hash i
 
 from __future__ import annotations
 
-import dataclasses
+import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -32,13 +33,14 @@ import numpy as np
 
 from qa.config import Settings
 from qa.files import sha256_of
-from qa.ingest.articles import (
-    Corpus,
+from qa.ingest.articles import load_corpus
+from qa.ingest.files import (
+    ArticleError,
     CorpusPaths,
     corpus_files,
     corpus_roots,
     file_key,
-    load_corpus,
+    read_bytes,
 )
 from qa.retrieval.bm25 import BM25Index
 from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort, index_kind
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3  # 3: memory-mapped tables, text hashes for incremental builds
 POINTER = "CURRENT"
 KEYS_FILE = "chunk_keys.npy"
+NO_INDEX = "no index yet"
 
 
 class IndexProblem(Exception):
@@ -63,6 +66,14 @@ class IndexMissing(IndexProblem):
 
 class IndexCorrupt(IndexProblem):
     pass
+
+
+class BuildRunning(IndexProblem):
+    """Another process is building this index now."""
+
+
+class BuildFailed(Exception):
+    """The build could not be written (a full disk); the previous index is still in service."""
 
 
 @dataclass
@@ -81,6 +92,7 @@ class BuildReport:
     articles: int
     chunks: int
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # kept, but changed
     seconds: float = 0.0
     embedded: int = 0  # chunks the dense model embedded; the others came from the previous build
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
@@ -90,23 +102,35 @@ def file_states(
     files: list[Path], roots: list[Path], known: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Size, modification time and sha256 of each corpus file by its key (``file_key``); a file
-    whose size and time match ``known`` keeps its known hash instead of being read again."""
+    whose size and time match ``known`` keeps its known hash instead of being read again. A file
+    the build could not read is tried again: a change of permissions changes neither."""
     states: dict[str, Any] = {}
     for path in files:
         key, stat = file_key(path, roots), path.stat()
         before = (known or {}).get(key)
-        if isinstance(before, dict) and (before.get("bytes"), before.get("mtime_ns")) == (
-            stat.st_size,
-            stat.st_mtime_ns,
-        ):
+        unchanged = (
+            isinstance(before, dict)
+            and before.get("sha256") is not None
+            and (before.get("bytes"), before.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns)
+        )
+        if unchanged:
             states[key] = before
         else:
             states[key] = {
                 "bytes": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
-                "sha256": sha256_of(path),
+                "sha256": _hash_or_none(path),
             }
     return states
+
+
+def _hash_or_none(path: Path) -> str | None:
+    """An unreadable file is known by its size and time alone, as the build that skipped it
+    recorded it."""
+    try:
+        return read_bytes(path, 0).sha256
+    except ArticleError:
+        return None
 
 
 def manifest_roots(manifest: dict[str, Any]) -> list[Path]:
@@ -144,18 +168,6 @@ def passage_text(article: Article, chunk: Chunk) -> str:
     return f"{article.title}\n{chunk.text}"
 
 
-def _truncated(article: Article, limit: int, corpus: Corpus) -> Article:
-    if len(article.text) <= limit:
-        return article
-    reason = (
-        f"article {article.id} has {len(article.text):,} characters; "
-        f"kept the first {limit:,} (max_article_chars)"
-    )
-    log.warning("truncated %s: %s", article.path or article.id, reason)
-    corpus.skipped.append((article.path or article.id, reason))
-    return dataclasses.replace(article, text=article.text[:limit])
-
-
 def build_index(
     settings: Settings,
     corpus_path: CorpusPaths,
@@ -164,13 +176,25 @@ def build_index(
 ) -> BuildReport:
     """Build and swap in a new index; ``engine`` (default: the ``engine`` setting) reads, chunks
     and embeds, only the chunks the live build has not embedded."""
+    with BuildLock(Path(settings.index_dir)):
+        return _build(settings, corpus_path, embedder, engine)
+
+
+def _build(
+    settings: Settings,
+    corpus_path: CorpusPaths,
+    embedder: Embedder | None,
+    engine: BuildEngine | None,
+) -> BuildReport:
     started = time.perf_counter()
+    _remove_old_builds(Path(settings.index_dir))  # left by a killed build: none is running now
     engine = engine or make_engine(settings, embedder)
     roots = corpus_roots(corpus_path)
-    corpus = load_corpus(roots, engine.read_files)
+    corpus = load_corpus(roots, settings.max_article_chars, engine.read_files)
     for path, reason in corpus.skipped:
         log.warning("skipped %s: %s", path, reason)
-    corpus.articles = [_truncated(a, settings.max_article_chars, corpus) for a in corpus.articles]
+    for path, reason in corpus.warnings:
+        log.warning("%s: %s", path, reason)
     if not corpus.articles:
         raise IndexProblem(f"no articles found in {', '.join(map(str, roots))}")
     chunks = engine.chunk(corpus.articles, settings.chunk_words, settings.chunk_overlap_words)
@@ -184,13 +208,21 @@ def build_index(
     timings["embed"] = time.perf_counter() - started - timings["read and chunk"]
     origin = {
         "corpus": str(roots[0]) if len(roots) == 1 else [str(r) for r in roots],
-        "corpus_files": file_states(corpus.files, roots),
+        "corpus_files": {file_key(p, roots): state for p, state in corpus.states.items()},
         "skipped": [{"path": p, "reason": r} for p, r in corpus.skipped],
+        "warnings": [{"path": p, "reason": r} for p, r in corpus.warnings],
     }
     build = write_build(settings, corpus.articles, chunks, texts, keys, vectors, origin, timings)
     seconds = time.perf_counter() - started
     return BuildReport(
-        build, len(corpus.articles), len(chunks), corpus.skipped, seconds, embedded, timings
+        build,
+        len(corpus.articles),
+        len(chunks),
+        corpus.skipped,
+        corpus.warnings,
+        seconds,
+        embedded,
+        timings,
     )
 
 
@@ -206,12 +238,12 @@ def write_build(
 ) -> Path:
     """Write a complete build and make it the live one; ``keys`` are the texts' ``chunk_keys``,
     ``origin`` says what it was built from (corpus, corpus_files, skipped) for the manifest.
-    Seconds per stage go into ``timings``."""
+    Seconds per stage go into ``timings``. The caller holds the index's BuildLock."""
     timings = {} if timings is None else timings
     root = Path(settings.index_dir)
     build = root / "builds" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    build.mkdir(parents=True)
     try:
+        build.mkdir(parents=True)
         started = time.perf_counter()
         written = ArticleStore.write(build, articles)
         written += ChunkTable.write(build, {a.id: n for n, a in enumerate(articles)}, chunks)
@@ -242,10 +274,18 @@ def write_build(
         }
         _atomic_write(build / "manifest.json", json.dumps(manifest, indent=2))
         _atomic_write(root / POINTER, build.name)
+    except OSError as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise BuildFailed(
+                f"cannot write the index in {root}: {exc.strerror}; "
+                "the previous index is still in service"
+            ) from None
+        raise
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
-    _remove_old_builds(root, keep=build.name)
+    _remove_old_builds(root)
     return build
 
 
@@ -356,7 +396,7 @@ def staleness(root: Path, settings: Settings, corpus_path: CorpusPaths) -> str |
     try:
         manifest = read_manifest(root)
     except IndexMissing:
-        return "no index yet"
+        return NO_INDEX
     except IndexCorrupt as exc:
         return str(exc)
     roots = corpus_roots(corpus_path)
@@ -403,8 +443,14 @@ def ensure_index(
             return load_index(root, effort)
         except IndexCorrupt as exc:
             reason = str(exc)
-    log.warning("building the index (%s)", reason)
-    build_index(settings, corpus_path, embedder)
+    # A first build is what a new install does; a rebuild of an index that was there is news.
+    (log.info if reason == NO_INDEX else log.warning)("building the index (%s)", reason)
+    try:
+        build_index(settings, corpus_path, embedder)
+    except BuildFailed as exc:
+        if reason == NO_INDEX:
+            raise
+        log.warning("%s: serving the index as built", exc)  # stale answers beat none
     return load_index(root, effort)
 
 
@@ -414,10 +460,52 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _remove_old_builds(root: Path, keep: str) -> None:
-    for build in (root / "builds").iterdir():
-        if build.name != keep:
+def _remove_old_builds(root: Path) -> None:
+    """Every build but the live one: old ones, and those a killed build left half-written. Only
+    called under the BuildLock, so no build in progress is among them."""
+    try:
+        live = current_build(root).name
+    except IndexProblem:
+        live = None
+    builds = root / "builds"
+    for build in builds.iterdir() if builds.is_dir() else ():
+        if build.name != live:
             shutil.rmtree(build, ignore_errors=True)
+
+
+class BuildLock:
+    """One build of an index folder at a time, across processes (an OS file lock: a killed
+    build's lock is released by the kernel); a second build is refused, naming the first."""
+
+    FILE = "build.lock"
+
+    def __init__(self, root: Path) -> None:
+        self.path = Path(root) / self.FILE
+        self._handle: Any = None
+
+    def __enter__(self) -> BuildLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise BuildRunning(
+                f"another build of {self.path.parent} is running (pid {holder}); "
+                "wait for it to finish"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.truncate(0)
+        self._handle.close()
 
 
 def _version(package: str) -> str | None:

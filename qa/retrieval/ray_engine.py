@@ -33,8 +33,9 @@ class _EmbedActor:
         return {"n": batch["n"], "vector": self.embedder.embed(list(batch["text"]))}
 
 
-def _read_row(row: dict[str, Any], base: str) -> dict[str, Any]:
-    return {"n": row["n"], "payload": pickle.dumps(read_file(Path(row["path"]), Path(base)))}
+def _read_row(row: dict[str, Any], base: str, max_chars: int) -> dict[str, Any]:
+    read = read_file(Path(row["path"]), Path(base), max_chars)
+    return {"n": row["n"], "payload": pickle.dumps(read)}
 
 
 def _chunk_row(row: dict[str, Any], words: int, overlap: int) -> dict[str, Any]:
@@ -59,11 +60,11 @@ class RayEngine:
             )
         return ray.data
 
-    def read_files(self, files: list[Path], base: Path) -> Iterable[FileArticles]:
+    def read_files(self, files: list[Path], base: Path, max_chars: int) -> Iterable[FileArticles]:
         if not files:
             return []
         rows = self._data().from_items([{"n": n, "path": str(p)} for n, p in enumerate(files)])
-        done = rows.map(_read_row, fn_kwargs={"base": str(base)}).take_all()
+        done = rows.map(_read_row, fn_kwargs={"base": str(base), "max_chars": max_chars}).take_all()
         return [pickle.loads(row["payload"]) for row in sorted(done, key=lambda row: row["n"])]
 
     def chunk(self, articles: Sequence[Article], words: int, overlap: int) -> list[Chunk]:

@@ -114,10 +114,12 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     write(tmp_path / "image.png", b"\x89PNG\r\n")
     write(tmp_path / "README.TXT", "About this dataset.")
     corpus = load_corpus(tmp_path)
-    assert [a.id for a in corpus.articles] == ["broken-1", "good"]  # the good line of broken.jsonl
+    # the good line of broken.jsonl, and the Latin-1 file read as cp1252
+    assert [a.id for a in corpus.articles] == ["broken-1", "good", "latin1"]
     reasons = dict(corpus.skipped)
     assert reasons["binary.txt"] == "binary file"
-    assert reasons["latin1.txt"].startswith("not UTF-8")
+    assert "latin1.txt" not in reasons
+    assert dict(corpus.warnings) == {"latin1.txt": "not UTF-8: read as cp1252"}
     assert reasons["empty.md"] == "empty file"
     assert "malformed JSON at line 1" in reasons["broken.json"]
     assert "malformed JSON on line 2" in reasons["broken.jsonl line 2"]
@@ -228,3 +230,80 @@ def test_unreadable_files_and_folders_are_skipped_with_a_reason() -> None:
     finally:
         (root / "locked").chmod(0o755)
         shutil.rmtree(root)
+
+
+def test_one_bad_record_keeps_the_others_and_is_named(tmp_path: Path) -> None:
+    write(
+        tmp_path / "t.jsonl",
+        '{"id":"a1","text":"Oslo."}\n{"id":"a2","text":123}\n{"id":"a3","text":"Bergen."}\n',
+    )
+    write(tmp_path / "list.json", '[{"text": "Tromso."}, {"title": "no text"}, {"text": "Bodo."}]')
+    corpus = load_corpus(tmp_path)
+    by_id = {a.id: a.text for a in corpus.articles}
+    assert by_id == {"list-1": "Tromso.", "list-3": "Bodo.", "a1": "Oslo.", "a3": "Bergen."}
+    assert dict(corpus.skipped) == {
+        "t.jsonl line 2": "line 2 has no 'text' string",
+        "list.json record 2": "record 2 has no 'text' string",
+    }
+
+
+def test_legacy_encodings_are_decoded_and_named(tmp_path: Path) -> None:
+    text = "café São Paulo José Niño £"
+    write(tmp_path / "cp1252.txt", f"title: Accents\n\n{text} costs 5 €.".encode("cp1252"))
+    write(tmp_path / "utf8.txt", f"title: Plain\n\n{text}")
+    corpus = load_corpus(tmp_path)
+    assert [a.text for a in corpus.articles] == [f"{text} costs 5 €.", text]
+    assert corpus.warnings == [("cp1252.txt", "not UTF-8: read as cp1252")]
+
+
+def test_symlinks_out_of_the_corpus_are_skipped(tmp_path: Path) -> None:
+    outside = write(tmp_path / "private" / "passwd.txt", "root:x:0:0:root:/root:/bin/bash")
+    write(tmp_path / "corpus" / "news.txt", "An article.")
+    (tmp_path / "corpus" / "passwd.txt").symlink_to(outside)
+    (tmp_path / "corpus" / "private").symlink_to(outside.parent)
+    (tmp_path / "corpus" / "again.txt").symlink_to(tmp_path / "corpus" / "news.txt")
+    corpus = load_corpus(tmp_path / "corpus")
+    assert [a.id for a in corpus.articles] == ["again", "news"]  # a link inside is fine
+    assert dict(corpus.skipped) == {
+        "passwd.txt": "symlink to a file outside the corpus",
+        "private/passwd.txt": "symlink to a file outside the corpus",
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2025-02-01", "2025-02-01"),
+        ("2025-02-01T10:30:00Z", "2025-02-01"),
+        ("3 December 2026", "2026-12-03"),
+        ("Dec 3, 2026", "2026-12-03"),
+        ("Thu, 03 Dec 2026 06:00:00 GMT", "2026-12-03"),
+        ("2025-13-45", None),
+        ({"y": 2025}, None),
+        ("yesterday", None),
+        (20250201, None),
+    ],
+)
+def test_dates_are_validated_at_ingest(tmp_path: Path, given: object, stored: str | None) -> None:
+    write(tmp_path / "a.json", json.dumps({"id": "a", "text": "Some news.", "date": given}))
+    corpus = load_corpus(tmp_path)
+    assert corpus.articles[0].date == stored
+    warned = [reason for _, reason in corpus.warnings]
+    assert warned == ([] if stored else [f"article a: date {given!r} is not a date; kept undated"])
+
+
+def test_a_huge_text_file_is_read_only_as_far_as_the_limit(tmp_path: Path) -> None:
+    import hashlib
+
+    from qa.ingest.articles import read_file
+    from qa.ingest.files import read_bytes
+
+    path = write(tmp_path / "huge.txt", "é" + "x" * 3_000_000)  # one line, no title
+    assert len(read_bytes(path, 4000).head) == 4000
+    read = read_file(path, tmp_path, max_chars=1000)
+    assert [len(a.text) for a in read.articles] == [1000]
+    assert read.state["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert read.warnings == [
+        ("huge.txt", "article huge is longer than 1,000 characters (max_article_chars): "
+         "kept the first ones")
+    ]  # fmt: skip

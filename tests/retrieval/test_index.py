@@ -149,9 +149,10 @@ def test_an_article_over_the_size_limit_is_truncated_with_a_warning(
     write(corpus / "small.txt", "title: Small\n\nA short note about bread.")
     settings = Settings(corpus=corpus, index_dir=tmp_path / "index", max_article_chars=5000)
     report = build_index(settings, corpus, embedder)
-    assert [(path, "kept the first 5,000" in reason) for path, reason in report.skipped] == [
-        ("huge.txt", True)
-    ]
+    assert report.skipped == []
+    assert [
+        (path, "longer than 5,000 characters" in reason) for path, reason in report.warnings
+    ] == [("huge.txt", True)]
     index = load_index(settings.index_dir)
     assert (
         len(index.articles["huge"].text) == 5000
@@ -229,9 +230,9 @@ def test_the_freshness_check_hashes_only_files_whose_size_or_time_changed(
     settings, corpus = small
     build_index(settings, corpus, embedder)
     hashed: list[Path] = []
-    real_sha256 = index_module.sha256_of
+    real_hash = index_module._hash_or_none
     monkeypatch.setattr(
-        index_module, "sha256_of", lambda path: hashed.append(path) or real_sha256(path)
+        index_module, "_hash_or_none", lambda path: hashed.append(path) or real_hash(path)
     )
     assert staleness(settings.index_dir, settings, corpus) is None and hashed == []
     os.utime(corpus / "two.txt", ns=(1, 1))  # touched, same bytes: read once, still current
