@@ -2,6 +2,7 @@
 
     python benchmarks/service.py [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
     python benchmarks/service.py --soak-minutes 10
+    python benchmarks/service.py --attacks [--seconds 60]
 
 
 For each ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by
@@ -10,13 +11,22 @@ each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95
 server's RSS. ``--soak-minutes`` instead runs one server for that long at 8 clients that mix
 good questions with hostile requests (too long, nested, malformed, oversized, bad ``top_k``):
 every good request must get 200, every hostile one a 4xx, and the server's RSS must grow less
-than 10% after the first minute. Traffic goes to 127.0.0.1 only.
+than 10% after the first minute. ``--attacks`` runs one server with its default guards through
+four levels, each ``--seconds`` long, while a good client on 127.0.0.2 asks one question after
+another: alone; beside 1,000 slow sockets from 127.0.0.1 (a partial header line, then a byte
+every 25 s, reconnecting when cut off); beside clients sending bodies that claim 400 MB; beside a
+crowd of 64 clients. Each level reports the good client's p50/p95 and errors, the crowd's 503s,
+other 5xx and hangs, and the disk and memory the server used. Traffic stays on loopback.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -163,6 +173,161 @@ def soak(url: str, asks: list[str], server_pid: int, minutes: float, clients: in
     )
 
 
+def ask_from(url: str, question: str, address: str = "127.0.0.2") -> int:
+    """One question from a client on ``address``: the HTTP status (0 for no answer at all)."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(
+        host, int(port), timeout=120, source_address=(address, 0)
+    )
+    try:
+        body = json.dumps({"question": question})
+        connection.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        connection.close()
+
+
+def slow_sockets(port: int, count: int, stop: threading.Event) -> None:
+    """``count`` sockets that each send a partial request, then one byte every 25 s."""
+    sockets: list[socket.socket | None] = [None] * count
+    last_byte = [0.0] * count
+    while not stop.is_set():
+        for n in range(count):
+            if stop.is_set():
+                break
+            try:
+                if sockets[n] is None:
+                    sockets[n] = socket.create_connection(("127.0.0.1", port), timeout=2)
+                    sockets[n].sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                    last_byte[n] = time.time()
+                elif time.time() - last_byte[n] >= 25:
+                    sockets[n].sendall(b"a")
+                    last_byte[n] = time.time()
+            except OSError:  # cut off by the server: come back
+                if sockets[n] is not None:
+                    sockets[n].close()
+                sockets[n] = None
+        stop.wait(0.2)
+    for connection in sockets:
+        if connection is not None:
+            connection.close()
+
+
+def huge_bodies(port: int, stop: threading.Event, refused: list[float]) -> None:
+    """Requests that claim a 400 MB body and send its first MB; the seconds to each 413."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+                connection.sendall(
+                    b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 400000000\r\n\r\n"
+                )
+                try:
+                    connection.sendall(b"[" * 2**20)
+                except OSError:
+                    pass  # refused before the body was taken: the point
+                if connection.recv(12).startswith(b"HTTP/1.1 413"):
+                    refused.append(time.perf_counter() - started)
+        except OSError:
+            pass
+
+
+def crowd_client(
+    url: str, asks: list[str], turn: int, step: int, stop: threading.Event, statuses: list[int]
+) -> None:
+    """One of a crowd on 127.0.0.1, asking again as soon as it has an answer."""
+    while not stop.is_set():
+        statuses.append(ask_from(url, asks[turn % len(asks)], "127.0.0.1"))
+        turn += step
+
+
+def attacks(args: argparse.Namespace, asks: list[str]) -> None:
+    """The good client's answers beside each attack, one server, one run."""
+    server, url = start_server(args, Settings().read_batch_questions)
+    spool = tempfile.gettempdir()
+    rows = []
+    try:
+        for level in ("alone", "1,000 slow sockets", "400 MB bodies", "64 clients"):
+            stop, refused = threading.Event(), []
+            crowd_statuses: list[int] = []
+            disk_before = shutil.disk_usage(spool).used
+            attackers = []
+            if level == "1,000 slow sockets":
+                attackers = [threading.Thread(target=slow_sockets, args=(args.port, 1000, stop))]
+            elif level == "400 MB bodies":
+                attackers = [
+                    threading.Thread(target=huge_bodies, args=(args.port, stop, refused))
+                    for _ in range(4)
+                ]
+            elif level == "64 clients":
+                attackers = [
+                    threading.Thread(
+                        target=crowd_client, args=(url, asks, n, 64, stop, crowd_statuses)
+                    )
+                    for n in range(64)
+                ]
+            for attacker in attackers:
+                attacker.start()
+            time.sleep(2)
+            good: list[float] = []
+            good_errors, turn, deadline = 0, 0, time.time() + args.seconds
+            while time.time() < deadline:
+                started = time.perf_counter()
+                status = ask_from(url, asks[turn % len(asks)])
+                if status == 200:
+                    good.append((time.perf_counter() - started) * 1000)
+                else:
+                    good_errors += 1
+                turn += 1
+            disk_mb = (shutil.disk_usage(spool).used - disk_before) / 2**20
+            rss = rss_mb(server.pid)
+            stop.set()
+            for attacker in attackers:
+                attacker.join()
+            rows.append(
+                [
+                    level,
+                    len(good),
+                    percentile(good, 50) if good else float("nan"),
+                    percentile(good, 95) if good else float("nan"),
+                    good_errors,
+                    crowd_statuses.count(200),
+                    crowd_statuses.count(503),
+                    sum(500 <= s < 600 and s != 503 for s in crowd_statuses),
+                    crowd_statuses.count(0),
+                    f"{len(refused)} in {max(refused):.2f} s at most" if refused else "-",
+                    disk_mb,
+                    rss,
+                ]
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print_table(
+        f"attacks on qa serve (BBC corpus), good client on 127.0.0.2, {args.seconds:.0f} s a level",
+        [
+            "level",
+            "good answers",
+            "good p50 ms",
+            "good p95 ms",
+            "good errors",
+            "crowd 200",
+            "crowd 503",
+            "crowd other 5xx",
+            "crowd no answer",
+            "413s",
+            "disk MB",
+            "server RSS MB",
+        ],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
@@ -176,8 +341,12 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-bbc-index")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--soak-minutes", type=float, help="run the soak test instead")
+    parser.add_argument("--attacks", action="store_true", help="run the attack levels instead")
     args = parser.parse_args()
     asks = questions(args.requests)
+    if args.attacks:
+        attacks(args, asks)
+        return
     if args.soak_minutes:
         server, url = start_server(args, Settings().read_batch_questions)
         try:

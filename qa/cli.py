@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8000, help="0: any free port")
     http_threads = "threads answering HTTP requests (--threads is torch's)"
     serve.add_argument("--http-threads", type=_positive, default=8, help=http_threads)
     serve.add_argument(
@@ -305,7 +305,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.app import serve
 
     serve(
-        _pipeline(args, settings),
+        lambda: _pipeline(args, settings),
+        settings,
         host=args.host,
         port=args.port,
         threads=args.http_threads,
@@ -452,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qa.retrieval.filters import BadFilter
     from qa.retrieval.index import BuildFailed, IndexProblem
     from qa.service.api import BadQuestion
+    from web.server import ServeError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -475,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         IndexProblem,
         ArticleError,
         BaseModelError,
+        ServeError,
     )
     try:
         for corpus in getattr(args, "corpus", None) or []:

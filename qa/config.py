@@ -106,6 +106,13 @@ class Settings:
     # Answer score = reader score * passage rank ** -rank_decay.
     rank_decay: float = 0.5
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    # Serving: what one client, or one crowd, may ask of `qa serve` (README, "Deploying").
+    request_deadline: float = 15.0  # seconds for a request's headers and body to arrive, in all
+    connections_per_address: int = 64
+    # Passages waiting to be read beyond which a request gets 503 with Retry-After at once.
+    max_waiting_passages: int = 160
+    max_batch_passages: int = 160  # questions x top_k of one batch request
+    answer_cache_size: int = 1024  # answers kept for repeated questions (0: none)
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -122,6 +129,11 @@ class Settings:
             )
         if not 0 <= self.dense_weight <= 1:
             raise SettingError("setting dense_weight must lie between 0 and 1")
+        if self.max_waiting_passages and self.max_batch_passages > self.max_waiting_passages:
+            raise SettingError(
+                "setting max_batch_passages must not exceed max_waiting_passages: such a batch "
+                "could never be read"
+            )
 
     def replace(self, **changes: Any) -> Settings:
         """Copy with the non-None ``changes`` applied, coerced to each field's type."""

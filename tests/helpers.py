@@ -52,7 +52,8 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *flags: str) -> None:
+        """``flags`` are more ``qa serve`` flags, e.g. small limits to reach in a test."""
         self.root = root
         corpus = root / "corpus"
         shutil.copytree(BUNDLED_CORPUS, corpus)
@@ -60,8 +61,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (root / "server.log").open("w")
-        flags = ["--corpus", str(corpus), "--index", str(root / "index"), "--port", str(self.port)]
-        command = [sys.executable, "-m", "qa.cli", "serve", *flags, "--threads", "2"]
+        where = ["--corpus", str(corpus), "--index", str(root / "index"), "--port", str(self.port)]
+        command = [sys.executable, "-m", "qa.cli", "serve", *where, "--threads", "2", *flags]
         self.process = subprocess.Popen(
             command,
             stdout=self.log,

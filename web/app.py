@@ -16,12 +16,14 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from qa.config import package_version
+from qa.config import Settings, package_version
+from qa.reading.read_batcher import Overloaded
 from qa.reading.reader import QuestionTooLong
 from qa.retrieval.filters import BadFilter, Filters
 from qa.service import api
 from qa.service.api import MAX_BATCH_QUESTIONS, BadQuestion, check_question
 from qa.service.pipeline import Pipeline
+from web.server import bind
 
 log = logging.getLogger("web.app")
 
@@ -104,6 +106,18 @@ def create_app(pipeline: Pipeline) -> Flask:
     def question_too_long(error: ValueError) -> tuple[Response, int] | tuple[str, int]:
         return bad_request(BadRequest(str(error)))
 
+    @app.errorhandler(Overloaded)
+    def overloaded(error: Overloaded) -> tuple[Response, int] | tuple[str, int]:
+        """Refused at once with the time the queue needs, rather than queued without end."""
+        if request.path.startswith("/api/"):
+            response = jsonify(error=str(error), retry_after_s=error.retry_after_s)
+        else:
+            response = Response(
+                render_template("error.html", status=503, message=str(error)), mimetype="text/html"
+            )
+        response.headers["Retry-After"] = str(error.retry_after_s)
+        return response, 503
+
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> tuple[Response, int] | tuple[str, int]:
         if isinstance(error, HTTPException):
@@ -156,6 +170,10 @@ def create_app(pipeline: Pipeline) -> Flask:
             if not request.is_json:
                 raise BadRequest("expected a JSON body with Content-Type: application/json")
             try:
+                request.get_data().decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest("request body is not UTF-8") from None
+            try:
                 body = request.get_json(silent=True)
             except RecursionError:
                 raise BadRequest("malformed JSON: nested too deeply") from None
@@ -174,6 +192,8 @@ def create_app(pipeline: Pipeline) -> Flask:
                 _filters(body),
             )
         else:
+            if "q" not in request.args and "question" in request.args:
+                raise BadRequest("missing 'q': GET /api/ask takes the question as ?q=...")
             question, top_k = (
                 validate_question(request.args.get("q")),
                 validate_top_k(request.args.get("top_k")),
@@ -264,6 +284,13 @@ def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None, filters: Fi
     one."""
     if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_BATCH_QUESTIONS:
         raise BadRequest(f"'questions' must be a list of 1 to {MAX_BATCH_QUESTIONS} questions")
+    limit = pipeline.settings.max_batch_passages
+    cost = len(questions) * (top_k or pipeline.settings.top_k)
+    if cost > limit:
+        raise BadRequest(
+            f"this batch asks for {cost} passages to be read (questions x top_k); at most {limit}: "
+            "send fewer questions or a smaller top_k"
+        )
     return jsonify(results=api.ask_batch(pipeline, questions, top_k, filters))
 
 
@@ -295,28 +322,35 @@ def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | N
 
 
 def serve(
-    pipeline: Pipeline,
+    load: Callable[[], Pipeline],
+    settings: Settings,
     host: str = "127.0.0.1",
     port: int = 8000,
     threads: int = 8,
     connection_limit: int = 1000,
 ) -> None:
-    """Serve with waitress; models are loaded before the first request.
+    """Hold the port, load the index and models, then serve (web.server has the guards).
 
-    Idle or slow connections cost waitress no thread, only a socket: a high ``connection_limit``
-    and a short ``channel_timeout`` keep a crowd of slow clients from starving the others.
+    Idle or slow connections cost the server no thread, only a socket; each request must arrive
+    within ``request_deadline`` and one address may hold ``connections_per_address`` sockets.
     """
-    from waitress import serve as waitress_serve
-
-    pipeline.warm_up()
-    print(f"serving {len(pipeline.index.articles)} articles on http://{host}:{port}/", flush=True)
-    waitress_serve(
-        create_app(pipeline),
-        host=host,
-        port=port,
+    server = bind(
+        host,
+        port,
         threads=threads,
-        ident="qa",
         connection_limit=connection_limit,
+        ident="qa",
         channel_timeout=30,
-        cleanup_interval=10,
+        max_request_body_size=MAX_BODY_BYTES,
+        request_deadline=settings.request_deadline,
+        connections_per_address=settings.connections_per_address,
     )
+    pipeline = load()
+    pipeline.warm_up()
+    server.start(create_app(pipeline))
+    articles = len(pipeline.index.articles)
+    print(f"serving {articles} articles on http://{host}:{server.effective_port}/", flush=True)
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -1,20 +1,38 @@
-"""One reader thread that reads, in one batched pass, every question waiting for it.
+"""One reader thread that reads, in one batched pass, questions waiting for it, in turns.
 
-Request threads hand their question to the queue and wait. While a pass runs, new questions
-gather; the next pass takes all of them (up to ``max_questions``). A lone question waits for no
-timer, and a crowd gets fuller batches, which two cores run faster per question than one by one.
+Request threads hand their questions to the batcher and wait. While a pass runs, new questions
+gather; the next pass takes up to ``max_questions`` of them, one from each waiting request in
+turn, so a lone question is read in the next pass even behind a batch of 32. A lone question
+waits for no timer, and a crowd gets fuller batches, which two cores run faster per question
+than one by one. Work waiting is bounded: past ``max_waiting_passages`` a request is refused at
+once (Overloaded, with the time the queue needs to drain) instead of queueing without end.
 """
 
 from __future__ import annotations
 
-import queue
+import math
 import threading
+import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from qa.reading.reader import Reader
 from qa.schema import Answer, Passage
+
+_FIRST_GUESS_S_PER_PASSAGE = 0.1  # until a pass has been timed
+
+
+class Overloaded(Exception):
+    """Too much reading is waiting; ``retry_after_s`` is how long the queue needs to drain."""
+
+    def __init__(self, waiting: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"the service is busy ({waiting} passages waiting to be read): retry in "
+            f"{retry_after_s} s"
+        )
+        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -26,47 +44,73 @@ class _Job:
 
 
 class ReadBatcher:
-    def __init__(self, reader: Reader, max_questions: int) -> None:
+    def __init__(self, reader: Reader, max_questions: int, max_waiting_passages: int = 0) -> None:
         self.reader = reader
         self.max_questions = max_questions
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.max_waiting_passages = max_waiting_passages  # 0: no bound
+        self._requests: deque[deque[_Job]] = deque()  # each request's jobs not yet taken
+        self._waiting = 0  # passages queued or being read
+        self._seconds_per_passage = _FIRST_GUESS_S_PER_PASSAGE
+        self._ready = threading.Condition()
         self._worker: threading.Thread | None = None
-        self._start_lock = threading.Lock()
 
     def read(
         self, question: str, passages: Sequence[Passage], top_n: int | None = 5
     ) -> list[Answer]:
         """Same answers as ``Reader.read``; raises what the reader raised for this batch."""
-        job = _Job(question, passages, top_n)
-        self._ensure_worker()
-        self._jobs.put(job)
-        return job.result.result()
+        return self.read_all([(question, passages)], top_n)[0]
 
     def read_all(
         self, requests: Sequence[tuple[str, Sequence[Passage]]], top_n: int | None = 5
     ) -> list[list[Answer]]:
-        """Several questions queued at once, so that they share passes; answers in order."""
+        """Several questions of one request, read in turns with other requests; answers in
+        order. Overloaded when the work waiting would pass the bound."""
         jobs = [_Job(question, passages, top_n) for question, passages in requests]
-        self._ensure_worker()
-        for job in jobs:
-            self._jobs.put(job)
+        cost = sum(len(job.passages) for job in jobs)
+        with self._ready:
+            bound = self.max_waiting_passages
+            if bound and self._waiting and self._waiting + cost > bound:
+                drain = self._waiting * self._seconds_per_passage
+                raise Overloaded(self._waiting, max(1, math.ceil(drain)))
+            self._waiting += cost
+            self._requests.append(deque(jobs))
+            self._ensure_worker()
+            self._ready.notify()
         return [job.result.result() for job in jobs]
 
+    @property
+    def waiting_passages(self) -> int:
+        return self._waiting
+
     def _ensure_worker(self) -> None:
-        with self._start_lock:
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._work, name="reader", daemon=True)
-                self._worker.start()
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="reader", daemon=True)
+            self._worker.start()
+
+    def _next_pass(self) -> list[_Job]:
+        """Up to ``max_questions`` jobs, one from each waiting request in turn."""
+        with self._ready:
+            while not self._requests:
+                self._ready.wait()
+            jobs: list[_Job] = []
+            while self._requests and len(jobs) < self.max_questions:
+                request = self._requests.popleft()
+                jobs.append(request.popleft())
+                if request:
+                    self._requests.append(request)
+            return jobs
 
     def _work(self) -> None:
         while True:
-            jobs = [self._jobs.get()]
-            while len(jobs) < self.max_questions:
-                try:
-                    jobs.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
+            jobs = self._next_pass()
+            passages = sum(len(job.passages) for job in jobs)
+            started = time.perf_counter()
             self._read(jobs)
+            with self._ready:
+                self._waiting -= passages
+                if passages:
+                    measured = (time.perf_counter() - started) / passages
+                    self._seconds_per_passage = 0.8 * self._seconds_per_passage + 0.2 * measured
 
     def _read(self, jobs: list[_Job]) -> None:
         wanted = [j.top_n for j in jobs]

@@ -3,6 +3,7 @@ it answers. The Flask app, the CLI and the tests all go through here."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from qa.reading.reader import QuestionTooLong
@@ -30,7 +31,10 @@ def check_question(value: object) -> str:
         raise BadQuestion(
             "'question' is not valid Unicode text (it holds a lone surrogate)"
         ) from None
-    question = "".join(ch for ch in value if ch.isprintable() or ch.isspace()).strip()
+    # Full-width and mathematical letters as plain ones; a control character (a NUL in a URL)
+    # separates words rather than gluing them: "Who\0directed" is "Who directed".
+    normalized = unicodedata.normalize("NFKC", value)
+    question = " ".join("".join(ch if ch.isprintable() else " " for ch in normalized).split())
     if not question:
         raise BadQuestion("'question' is empty")
     if not any(ch.isalnum() for ch in question):
@@ -59,6 +63,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "answers": [answer_json(a) for a in result.answers],
         "passages": [passage_json(p) for p in result.passages],
         "timings_ms": result.timings_ms,
+        "cached": result.cached,
     }
 
 

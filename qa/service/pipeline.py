@@ -15,6 +15,7 @@ from qa.retrieval.filters import Filters
 from qa.retrieval.index import Index, ensure_index
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Passage
+from qa.service.answer_cache import AnswerCache, question_key
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Result:
     timings_ms: dict[str, float] = field(default_factory=dict)
     filters: Filters = field(default_factory=Filters)
     undated_excluded: int = 0  # articles a dated filter left out for having no date
+    cached: bool = False  # answered from the answer cache, without reading
 
 
 class Pipeline:
@@ -40,7 +42,10 @@ class Pipeline:
         self.reader = reader
         self.retriever = HybridRetriever(index, embedder, settings)
         self.retrieve = self.retriever.retrieve  # passages come cited from the retriever
-        self.batcher = ReadBatcher(reader, settings.read_batch_questions)
+        self.batcher = ReadBatcher(
+            reader, settings.read_batch_questions, settings.max_waiting_passages
+        )
+        self.cache: AnswerCache[Result] = AnswerCache(settings.answer_cache_size)
 
     @classmethod
     def load(cls, settings: Settings, corpus: Path | None = None) -> Pipeline:
@@ -59,31 +64,64 @@ class Pipeline:
         threshold: float | None = None,
         filters: Filters | None = None,
     ) -> Result:
-        self.reader.check_question(question)  # before retrieval: a refused question costs nothing
         started = time.perf_counter()
+        key = self._cache_key(question, top_k, threshold, filters)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return self._from_cache(hit, question, started)
+        self.reader.check_question(question)  # before retrieval: a refused question costs nothing
         passages = self.retrieve(question, top_k, filters=filters)
-        return self.answer(
+        result = self.answer(
             question, passages, threshold, (time.perf_counter() - started) * 1000, filters
         )
+        self.cache.put(key, result)
+        return result
 
     def ask_many(
         self, questions: list[str], top_k: int | None = None, filters: Filters | None = None
     ) -> list[Result]:
         """Answers in order, read in shared passes: what a batch request costs is one crowd's
         worth."""
-        for question in questions:
-            self.reader.check_question(question)
         started = time.perf_counter()
-        rankings = [self.retrieve(question, top_k, filters=filters) for question in questions]
+        keys = [self._cache_key(q, top_k, None, filters) for q in questions]
+        hits = {n: hit for n, key in enumerate(keys) if (hit := self.cache.get(key)) is not None}
+        unread = [n for n in range(len(questions)) if n not in hits]
+        for n in unread:
+            self.reader.check_question(questions[n])
+        rankings = [self.retrieve(questions[n], top_k, filters=filters) for n in unread]
         retrieve_ms = (time.perf_counter() - started) * 1000
-        started = time.perf_counter()
-        spans = self.batcher.read_all(list(zip(questions, rankings)), top_n=10)
-        read_ms = (time.perf_counter() - started) * 1000
+        read_started = time.perf_counter()
+        asks = [(questions[n], passages) for n, passages in zip(unread, rankings)]
+        spans = self.batcher.read_all(asks, top_n=10) if asks else []
+        read_ms = (time.perf_counter() - read_started) * 1000
         threshold = self.settings.no_answer_threshold
+        fresh = {}
+        for n, passages, found in zip(unread, rankings, spans):
+            fresh[n] = self._result(
+                questions[n], passages, found, threshold, retrieve_ms, read_ms, filters
+            )
+            self.cache.put(keys[n], fresh[n])
         return [
-            self._result(q, passages, found, threshold, retrieve_ms, read_ms, filters)
-            for q, passages, found in zip(questions, rankings, spans)
+            fresh[n] if n in fresh else self._from_cache(hits[n], questions[n], started)
+            for n in range(len(questions))
         ]
+
+    def _cache_key(
+        self, question: str, top_k: int | None, threshold: float | None, filters: Filters | None
+    ) -> tuple:
+        return (
+            question_key(question),
+            top_k or self.settings.top_k,
+            self.settings.no_answer_threshold if threshold is None else threshold,
+            filters or Filters(),
+            self.settings.reader,
+            self.index.folder.name,
+        )
+
+    @staticmethod
+    def _from_cache(result: Result, question: str, started: float) -> Result:
+        total_ms = round((time.perf_counter() - started) * 1000, 2)
+        return replace(result, question=question, cached=True, timings_ms={"total": total_ms})
 
     def answer(
         self,

@@ -48,6 +48,19 @@ def test_check_question_strips_control_characters() -> None:
     assert api.check_question("  Who\x00 won?\n") == "Who won?"
 
 
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ("Who\x00directed it?", "Who directed it?"),  # a NUL separates, it does not glue
+        ("Ｗｈｏ ｓｉｎｇｓ？", "Who sings?"),  # full-width letters
+        ("Who sings 𝐂𝐥𝐨𝐬𝐞 𝐭𝐨 𝐘𝐨𝐮?", "Who sings Close to You?"),  # mathematical bold
+        ("Who\tsings\u200b it?", "Who sings it?"),
+    ],
+)
+def test_check_question_normalizes_unicode(given: str, read: str) -> None:
+    assert api.check_question(given) == read
+
+
 def test_passages_come_cited_and_need_their_citation(bundled_pipeline: Pipeline) -> None:
     passage = bundled_pipeline.retrieve("Who sings?", 1)[0]
     article = bundled_pipeline.index.articles[passage.chunk.article_id]

@@ -27,7 +27,7 @@ def test_ask_post_contract_and_citation(server: Server) -> None:
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answer", "answers", "passages", "timings_ms"}
+    assert set(body) == {"question", "answer", "answers", "passages", "timings_ms", "cached"}
     answer = body["answer"]
     assert {"text", "score", "article_id", "title", "date", "start", "end", "context"} <= set(
         answer
@@ -219,23 +219,6 @@ def test_page_candidates_are_distinct_and_near_the_best() -> None:
     # With no answer the best is shown as the closest candidate, so the list starts after it.
     assert [c["text"] for c in _candidates({"answer": None, "answers": answers})] == ["BTS' Jin"]
     assert _candidates({"answer": None, "answers": []}) == []
-
-
-def test_a_crowd_of_slow_connections_does_not_starve_other_clients(server: Server) -> None:
-    """More idle, half-sent requests than waitress's default connection_limit (100)."""
-    import socket
-
-    slow = []
-    try:
-        for _ in range(130):
-            connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-            connection.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")  # never finished
-            slow.append(connection)
-        response = requests.get(f"{server.url}/api/health", timeout=10)
-        assert response.status_code == 200
-    finally:
-        for connection in slow:
-            connection.close()
 
 
 def test_batch_questions_are_answered_in_order_with_errors_in_place(server: Server) -> None:
