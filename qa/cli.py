@@ -187,7 +187,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from qa.evaluation.calibration import calibrated_settings
 
     flags = {name: getattr(args, name, None) for name in setting_flags()}
-    flags["corpus"] = flags["corpus"][0] if flags.get("corpus") else None
+    corpora = flags.get("corpus")
+    flags["corpus"] = corpora[0] if corpora else None
     return Settings.resolve(
         flags,
         calibration=calibrated_settings,

@@ -68,7 +68,7 @@ def validate_top_k(value: Any) -> int | None:
 def create_app(pipeline: Pipeline) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
     app.jinja_env.filters["safe_url"] = lambda url: (
         url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
     )

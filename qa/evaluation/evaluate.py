@@ -324,7 +324,8 @@ def compare_runs(
     flat_a, flat_b = _flatten(a), _flatten(b)
     metrics = [(k, flat_a[k], flat_b[k]) for k in flat_a if k in flat_b]
     by_id = {r.id: r for r in records[0]}
-    worse, better = [], []
+    worse: list[dict[str, Any]] = []
+    better: list[dict[str, Any]] = []
     for r in records[1]:
         old = by_id.get(r.id)
         if old is None or _right(old, a["mode"]) == _right(r, b["mode"]):

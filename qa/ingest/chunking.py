@@ -35,8 +35,8 @@ def sentence_spans(text: str, max_words: int = 120) -> list[tuple[int, int]]:
     for start, end in trimmed:
         words = [m.span() for m in _WORD.finditer(text, start, end)]
         for i in range(0, len(words), max_words):
-            piece = words[i : i + max_words]
-            out.append((piece[0][0], piece[-1][1]))
+            run = words[i : i + max_words]
+            out.append((run[0][0], run[-1][1]))
     return out
 
 

@@ -285,7 +285,7 @@ def decode_spans(
     scores = np.exp(start[starts[rows]] + end[ends[columns]])
     spans = []
     for s, e, score in zip(starts[rows].tolist(), ends[columns].tolist(), scores.tolist()):
-        char_start, char_end = offsets[s][0], offsets[e][1]  # type: ignore[index]
+        char_start, char_end = offsets[s][0], offsets[e][1]
         if char_end > char_start:
             spans.append((int(char_start), int(char_end), score))
     return spans

@@ -86,7 +86,7 @@ class DenseIndex:
 
     @property
     def kind(self) -> str:
-        import faiss
+        faiss = _faiss()
 
         if isinstance(self.index, faiss.IndexHNSW):
             return "hnsw"
@@ -96,7 +96,7 @@ class DenseIndex:
     def build(
         cls, vectors: np.ndarray, kind: str = "flat", effort: SearchEffort | None = None
     ) -> DenseIndex:
-        import faiss
+        faiss = _faiss()
 
         dim = vectors.shape[1]
         if kind == "flat":
@@ -125,7 +125,7 @@ class DenseIndex:
         An approximate index that finds fewer than ``k`` allowed chunks (a narrow filter) searches
         again exhaustively, so a filtered question still gets every passage it can.
         """
-        import faiss
+        faiss = _faiss()
 
         selector = None
         wanted = min(k, self.index.ntotal)
@@ -144,7 +144,7 @@ class DenseIndex:
     def _search(
         self, query: np.ndarray, k: int, selector: Any, exhaustive: bool
     ) -> list[tuple[int, float]]:
-        import faiss
+        faiss = _faiss()
 
         searcher = self.index
         if self.kind == "ivf":
@@ -163,14 +163,14 @@ class DenseIndex:
     def vectors(self, positions: np.ndarray) -> np.ndarray:
         """Stored vectors by chunk position (the build cache reads them back instead of re-
         embedding)."""
-        import faiss
+        faiss = _faiss()
 
         if self.kind == "ivf":
             faiss.extract_index_ivf(self.index).make_direct_map()
         return self.index.reconstruct_batch(np.asarray(positions, dtype="int64"))
 
     def save(self, folder: Path) -> list[Path]:
-        import faiss
+        faiss = _faiss()
 
         path = folder / self.FILE
         faiss.write_index(self.index, str(path))
@@ -179,7 +179,15 @@ class DenseIndex:
     @classmethod
     def load(cls, folder: Path, effort: SearchEffort | None = None) -> DenseIndex:
         """Memory-mapped and read-only, so server processes over one index share its vectors."""
-        import faiss
+        faiss = _faiss()
 
         flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
         return cls(faiss.read_index(str(folder / cls.FILE), flags), effort)
+
+
+def _faiss() -> Any:
+    """FAISS, imported on first use. Its SWIG bindings type each index as the class first bound,
+    which misleads a type checker, so it is handled as Any."""
+    import faiss
+
+    return faiss

@@ -137,7 +137,7 @@ class ChunkTable(Sequence[Chunk]):
     @staticmethod
     def write(folder: Path, rows: Mapping[str, int], chunks: Sequence[Chunk]) -> list[Path]:
         """``rows`` gives each article id its row in the article store."""
-        columns = (
+        columns: tuple[np.ndarray, ...] = (
             np.fromiter((rows[c.article_id] for c in chunks), dtype=np.int32, count=len(chunks)),
             np.fromiter((c.start for c in chunks), dtype=np.int64, count=len(chunks)),
             np.fromiter((c.end for c in chunks), dtype=np.int64, count=len(chunks)),
