@@ -357,9 +357,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
     print(evaluate.format_table(result.summary))
     if args.calibrate:
-        from qa.evaluation.calibration import CandidateRecord, best_point, replay, save_threshold
+        from qa.evaluation.calibration import best_point, replay, save_threshold
 
-        candidates = [CandidateRecord.from_eval(r) for r in result.records]
+        candidates = [evaluate.candidate_record(r) for r in result.records]
         best, current = best_point(candidates), replay(candidates, settings.no_answer_threshold)
         path = save_threshold(settings.index_dir, best, str(args.questions))
         print(

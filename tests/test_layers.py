@@ -7,7 +7,7 @@ import ast
 from qa.config import PACKAGE_DIR
 
 LAYERS = {
-    **dict.fromkeys(("config", "schema", "metrics", "files", "base_model"), 0),
+    **dict.fromkeys(("config", "schema", "metrics", "files", "base_model", "progress"), 0),
     "ingest": 1,
     "retrieval": 2,
     "reading": 3,
@@ -37,3 +37,20 @@ def test_no_import_runs_back_up_a_layer() -> None:
 def test_every_module_belongs_to_a_layer() -> None:
     tops = {p.relative_to(PACKAGE_DIR).with_suffix("").parts[0] for p in PACKAGE_DIR.rglob("*.py")}
     assert tops - {"__init__"} == set(LAYERS)
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """A circle (even inside one layer, even deferred into a function) is one module in two
+    files."""
+    imports: dict[str, set[str]] = {}
+    for path in PACKAGE_DIR.rglob("*.py"):
+        name = "qa." + ".".join(path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+        imports[name.removesuffix(".__init__")] = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("qa.")
+        }
+    pairs = sorted(
+        {tuple(sorted((a, b))) for a, bs in imports.items() for b in bs if a in imports.get(b, ())}
+    )
+    assert pairs == []

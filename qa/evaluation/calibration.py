@@ -12,12 +12,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qa.retrieval.index import IndexProblem, current_build
-
-if TYPE_CHECKING:
-    from qa.evaluation.evaluate import QuestionRecord
 
 CALIBRATION_FILE = "calibration.json"
 
@@ -31,16 +28,6 @@ class CandidateRecord:
     score: float
     em_if_answered: float
     f1_if_answered: float
-
-    @classmethod
-    def from_eval(cls, record: QuestionRecord) -> CandidateRecord:
-        return cls(
-            record.answers,
-            record.candidate,
-            record.score or 0.0,
-            record.em_if_answered or 0.0,
-            record.f1_if_answered or 0.0,
-        )
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa.evaluation.calibration import CandidateRecord, best_point
 from qa.evaluation.questions import Question, QuestionFileError
 from qa.metrics import best_over_golds, first_hit_rank, mean_reciprocal_rank, percentile, recall_at
 
 RECALL_KS = (1, 5, 20)
+RIGHT_WITHIN = 5  # a retriever run is right when a gold passage ranks this high or higher
 _RETRIEVAL_FIELDS = ("hit_rank", "passages")
 _ANSWER_FIELDS = (
     "prediction",
@@ -193,8 +195,6 @@ def evaluate_reader(
     reader always answers (SQuAD v1.1). Either way each record keeps the best candidate, so the
     summary can also give the F1 at the best threshold, as the official SQuAD 2.0 script does.
     """
-    from qa.evaluation.calibration import CandidateRecord, best_point
-
     missing = [q.id for q in questions if q.context is None]
     if missing:
         raise QuestionFileError(
@@ -211,7 +211,7 @@ def evaluate_reader(
         )
     summary = {"n": len(records), **_answer_summary(records)}
     if summary["no_answer_accuracy"] is not None:
-        best_cut = best_point([CandidateRecord.from_eval(r) for r in records])
+        best_cut = best_point([candidate_record(r) for r in records])
         summary.update(
             best_f1=round(best_cut.f1, 2), best_f1_threshold=round(best_cut.threshold, 4)
         )
@@ -293,10 +293,23 @@ def _flatten(summary: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
-def _right(record: QuestionRecord, mode: str) -> bool:
+def is_right(record: QuestionRecord, mode: str) -> bool:
+    """One meaning of "right" for eval-diff and the report: EM 1, or for a retriever run a gold
+    passage within the first RIGHT_WITHIN."""
     if mode == "retriever":
-        return bool(record.hit_rank and record.hit_rank <= 5)
+        return bool(record.hit_rank and record.hit_rank <= RIGHT_WITHIN)
     return record.em == 1
+
+
+def candidate_record(record: QuestionRecord) -> CandidateRecord:
+    """What calibration needs of an evaluated question: its best candidate, at any threshold."""
+    return CandidateRecord(
+        record.answers,
+        record.candidate,
+        record.score or 0.0,
+        record.em_if_answered or 0.0,
+        record.f1_if_answered or 0.0,
+    )
 
 
 def compare_runs(
@@ -304,7 +317,7 @@ def compare_runs(
 ) -> tuple[list[tuple[str, float, float]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Metric (name, A, B) rows and the questions that went right -> wrong and wrong -> right.
 
-    Questions are matched by id; "right" is EM = 1, or a hit in the top 5 for retriever runs.
+    Questions are matched by id; "right" is ``is_right``.
     """
     records = []
     for name, run in (("A", a), ("B", b)):
@@ -328,9 +341,9 @@ def compare_runs(
     better: list[dict[str, Any]] = []
     for r in records[1]:
         old = by_id.get(r.id)
-        if old is None or _right(old, a["mode"]) == _right(r, b["mode"]):
+        if old is None or is_right(old, a["mode"]) == is_right(r, b["mode"]):
             continue
-        (worse if _right(old, a["mode"]) else better).append(
+        (worse if is_right(old, a["mode"]) else better).append(
             {
                 "id": r.id,
                 "question": r.question,

@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from qa.evaluation.evaluate import EvalResult, QuestionRecord
+from qa.evaluation.evaluate import EvalResult, QuestionRecord, is_right
 from qa.metrics import recall_at
 
 QUESTION_WORDS = ("who", "what", "when", "where", "which", "how", "why")
@@ -31,7 +31,7 @@ def question_word(question: str) -> str:
 def outcome(record: QuestionRecord, mode: str) -> str:
     """Where an answer went wrong (or that it did not)."""
     if mode == "retriever":
-        return "hit" if record.hit_rank else "miss"
+        return "hit" if is_right(record, mode) else "miss"
     if not record.answers:
         return "correct no-answer" if record.prediction is None else "answered the unanswerable"
     if record.em == 1:

@@ -6,7 +6,6 @@ BM25, FAISS, the manifest, the atomic swap) is one piece of code in ``qa.retriev
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +15,7 @@ import numpy as np
 from qa.config import CHOICES, Settings
 from qa.ingest.articles import FileArticles, read_file
 from qa.ingest.chunking import chunk_articles
+from qa.progress import ProgressLines
 from qa.retrieval.dense import Embedder
 from qa.schema import Article, Chunk
 
@@ -33,8 +33,12 @@ class BuildEngine(Protocol):
 
 
 class LocalEngine:
-    def __init__(self, embedder: Embedder) -> None:
+    # Texts embedded between two progress lines when nobody watches a terminal.
+    EMBED_SLICE = 1024
+
+    def __init__(self, embedder: Embedder, progress: ProgressLines | None = None) -> None:
         self.embedder = embedder
+        self.progress = progress or ProgressLines()
 
     def read_files(self, files: list[Path], base: Path, max_chars: int) -> Iterable[FileArticles]:
         return (read_file(path, base, max_chars) for path in files)
@@ -43,7 +47,14 @@ class LocalEngine:
         return list(chunk_articles(articles, words, overlap))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed(texts, progress=sys.stderr.isatty())
+        if self.progress.to_terminal:
+            return self.embedder.embed(texts, progress=True)
+        self.progress.stage(f"embedding {len(texts):,} chunks")
+        parts = []
+        for begin in range(0, len(texts), self.EMBED_SLICE):
+            parts.append(self.embedder.embed(texts[begin : begin + self.EMBED_SLICE]))
+            self.progress.advance(begin + len(parts[-1]), len(texts))
+        return np.concatenate(parts)
 
 
 def make_engine(settings: Settings, embedder: Embedder | None = None) -> BuildEngine:

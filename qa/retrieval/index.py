@@ -42,6 +42,7 @@ from qa.ingest.files import (
     file_key,
     read_bytes,
 )
+from qa.progress import ProgressLines
 from qa.retrieval.bm25 import BM25Index
 from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort, index_kind
 from qa.retrieval.engines import BuildEngine, make_engine
@@ -190,6 +191,8 @@ def _build(
     _remove_old_builds(Path(settings.index_dir))  # left by a killed build: none is running now
     engine = engine or make_engine(settings, embedder)
     roots = corpus_roots(corpus_path)
+    progress = ProgressLines()
+    progress.stage(f"reading and chunking {', '.join(map(str, roots))}")
     corpus = load_corpus(roots, settings.max_article_chars, engine.read_files)
     for path, reason in corpus.skipped:
         log.warning("skipped %s: %s", path, reason)
@@ -212,6 +215,7 @@ def _build(
         "skipped": [{"path": p, "reason": r} for p, r in corpus.skipped],
         "warnings": [{"path": p, "reason": r} for p, r in corpus.warnings],
     }
+    progress.stage(f"writing the index: {len(corpus.articles):,} articles, {len(chunks):,} chunks")
     build = write_build(settings, corpus.articles, chunks, texts, keys, vectors, origin, timings)
     seconds = time.perf_counter() - started
     return BuildReport(
