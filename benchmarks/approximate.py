@@ -27,8 +27,8 @@ from qa.evaluation.calibration import calibrated_settings  # noqa: E402
 from qa.ingest.articles import load_corpus  # noqa: E402
 from qa.ingest.chunking import chunk_articles  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
+from qa.retrieval.build import passage_text  # noqa: E402
 from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort  # noqa: E402
-from qa.retrieval.index import passage_text  # noqa: E402
 
 
 def real_passages_and_questions(

@@ -20,7 +20,7 @@ from _table import print_table  # noqa: E402
 
 from qa.config import SHARED_DATA, Settings  # noqa: E402
 from qa.evaluation.calibration import calibrated_settings  # noqa: E402
-from qa.retrieval.index import build_index  # noqa: E402
+from qa.retrieval.build import build_index  # noqa: E402
 
 
 def main() -> None:

@@ -34,8 +34,9 @@ def measure(
 ) -> dict:
     """With ``added`` (files of ``corpus``), the first build leaves them out and a second,
     incremental build adds them; everything else is measured on the complete index."""
+    from qa.retrieval.build import build_index
     from qa.retrieval.dense import Embedder
-    from qa.retrieval.index import build_index, load_index
+    from qa.retrieval.index import load_index
     from qa.retrieval.retriever import HybridRetriever
 
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as copy:

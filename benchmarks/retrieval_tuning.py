@@ -25,9 +25,9 @@ from qa.ingest.articles import load_corpus  # noqa: E402
 from qa.ingest.chunking import chunk_articles  # noqa: E402
 from qa.metrics import first_hit_rank, mean_reciprocal_rank, recall_at  # noqa: E402
 from qa.retrieval.bm25 import BM25Index  # noqa: E402
+from qa.retrieval.build import passage_text  # noqa: E402
 from qa.retrieval.dense import DenseIndex, Embedder  # noqa: E402
 from qa.retrieval.fusion import Ranking, fuse  # noqa: E402
-from qa.retrieval.index import passage_text  # noqa: E402
 from qa.schema import Chunk  # noqa: E402
 
 FUSIONS = [

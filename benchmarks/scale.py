@@ -100,7 +100,7 @@ def rss_mb() -> float:
 
 
 def build(size: int, folder: Path) -> dict:
-    from qa.retrieval.index import chunk_keys, passage_text, write_build
+    from qa.retrieval.build import chunk_keys, passage_text, write_build
 
     started = time.perf_counter()
     articles, chunks = synthetic_corpus(size)

@@ -202,7 +202,8 @@ def _pipeline(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.retrieval.index import build_index, indexed_corpus, staleness
+    from qa.retrieval.build import build_index
+    from qa.retrieval.manifest import indexed_corpus, staleness
 
     corpus = args.corpus or indexed_corpus(settings.index_dir) or [settings.corpus]
     reason = "forced" if args.force else staleness(settings.index_dir, settings, corpus)
@@ -451,8 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qa.evaluation.questions import QuestionFileError
     from qa.ingest.files import ArticleError
     from qa.reading.reader import QuestionTooLong
+    from qa.retrieval.build import BuildFailed
     from qa.retrieval.filters import BadFilter
-    from qa.retrieval.index import BuildFailed, IndexProblem
+    from qa.retrieval.manifest import IndexProblem
     from qa.service.api import BadQuestion
     from web.server import ServeError
 

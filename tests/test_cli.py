@@ -9,7 +9,7 @@ import pytest
 from helpers import BUNDLED_CORPUS, write
 
 from qa.cli import main
-from qa.retrieval.index import current_build
+from qa.retrieval.manifest import current_build
 
 pytestmark = pytest.mark.model  # every test here loads a real model
 
@@ -365,7 +365,7 @@ def test_a_full_disk_ends_the_build_in_one_line_and_keeps_the_old_index(tmp_path
 
 
 def test_a_second_build_of_one_index_is_refused_while_the_first_runs(tmp_path: Path) -> None:
-    from qa.retrieval.index import BuildLock
+    from qa.retrieval.build import BuildLock
 
     corpus = tmp_path / "c"
     write(corpus / "a.txt", "title: A\n\nThe ferry left the harbour at nine.")

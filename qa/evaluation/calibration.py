@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.retrieval.index import IndexProblem, current_build
+from qa.retrieval.manifest import IndexProblem, current_build
 
 CALIBRATION_FILE = "calibration.json"
 

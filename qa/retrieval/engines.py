@@ -1,7 +1,7 @@
 """Where an index build reads, chunks and embeds: in this process, or on a Ray cluster.
 
 Both engines give the same articles, chunks and vectors; the build around them (text hashes,
-BM25, FAISS, the manifest, the atomic swap) is one piece of code in ``qa.retrieval.index``.
+BM25, FAISS, the manifest, the atomic swap) is one piece of code in ``qa.retrieval.build``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from qa.evaluation.calibration import (
     replay,
     save_threshold,
 )
-from qa.retrieval.index import build_index, current_build
+from qa.retrieval.build import build_index
+from qa.retrieval.manifest import current_build
 
 
 def _record(score: float, answerable: bool, right: bool) -> CandidateRecord:

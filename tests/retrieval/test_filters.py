@@ -9,9 +9,10 @@ import pytest
 from helpers import write
 
 from qa.config import Settings
+from qa.retrieval.build import build_index
 from qa.retrieval.dense import Embedder
 from qa.retrieval.filters import BadFilter, FilterCache, Filters
-from qa.retrieval.index import build_index, load_index
+from qa.retrieval.index import load_index
 from qa.retrieval.retriever import HybridRetriever
 from qa.retrieval.store import ArticleStore, ChunkTable
 from qa.schema import Article

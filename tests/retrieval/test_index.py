@@ -7,20 +7,14 @@ import numpy as np
 import pytest
 from helpers import BUNDLED_CORPUS, write
 
-import qa.retrieval.index as index_module
+import qa.retrieval.manifest as manifest_module
 from qa.config import Settings
 from qa.ingest.articles import load_corpus
 from qa.ingest.chunking import chunk_articles
+from qa.retrieval.build import build_index
 from qa.retrieval.dense import DenseIndex, Embedder
-from qa.retrieval.index import (
-    IndexCorrupt,
-    IndexMissing,
-    build_index,
-    current_build,
-    ensure_index,
-    load_index,
-    staleness,
-)
+from qa.retrieval.index import ensure_index, load_index
+from qa.retrieval.manifest import IndexCorrupt, IndexMissing, current_build, staleness
 
 
 @pytest.fixture()
@@ -230,9 +224,9 @@ def test_the_freshness_check_hashes_only_files_whose_size_or_time_changed(
     settings, corpus = small
     build_index(settings, corpus, embedder)
     hashed: list[Path] = []
-    real_hash = index_module._hash_or_none
+    real_hash = manifest_module._hash_or_none
     monkeypatch.setattr(
-        index_module, "_hash_or_none", lambda path: hashed.append(path) or real_hash(path)
+        manifest_module, "_hash_or_none", lambda path: hashed.append(path) or real_hash(path)
     )
     assert staleness(settings.index_dir, settings, corpus) is None and hashed == []
     os.utime(corpus / "two.txt", ns=(1, 1))  # touched, same bytes: read once, still current

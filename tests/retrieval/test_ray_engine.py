@@ -7,8 +7,9 @@ import pytest
 from helpers import BUNDLED_CORPUS, write
 
 from qa.config import Settings
+from qa.retrieval.build import build_index
 from qa.retrieval.dense import Embedder
-from qa.retrieval.index import build_index, load_index
+from qa.retrieval.index import load_index
 
 ray = pytest.importorskip("ray")
 
