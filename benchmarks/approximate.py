@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
 from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluation.calibration import calibrated_settings  # noqa: E402
 from qa.ingest.articles import load_corpus  # noqa: E402
 from qa.ingest.chunking import chunk_articles  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.retrieval.build import passage_text  # noqa: E402
 from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort  # noqa: E402
+from qa.service.pipeline import resolve_settings  # noqa: E402
 
 
 def real_passages_and_questions(
@@ -100,7 +100,7 @@ def main() -> None:
         "--squad-paragraphs", type=int, help="the first N SQuAD train paragraphs (default: all)"
     )
     args = parser.parse_args()
-    settings = Settings.resolve(calibration=calibrated_settings)
+    settings = resolve_settings()
     passages, queries = embedded(args.vectors, settings, args.queries, args.squad_paragraphs)
     started = time.perf_counter()
     exact = DenseIndex.build(passages, "flat")
@@ -114,10 +114,9 @@ def main() -> None:
         index = DenseIndex.build(passages, kind)
         build = time.perf_counter() - started
         for effort in efforts:
-            index.effort = (
-                SearchEffort(ivf_probe=effort)
-                if kind == "ivf"
-                else SearchEffort(hnsw_ef_search=effort)
+            index.effort = SearchEffort(
+                ivf_probe=effort if kind == "ivf" else settings.ivf_probe,
+                hnsw_ef_search=effort if kind == "hnsw" else settings.hnsw_ef_search,
             )
             found, ms = timed_search(index, queries, args.k)
             recall = float(np.mean([len(f & t) / len(t) for f, t in zip(found, truth)]))

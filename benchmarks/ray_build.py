@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.config import SHARED_DATA  # noqa: E402
 from qa.retrieval.build import build_index  # noqa: E402
+from qa.service.pipeline import resolve_settings  # noqa: E402
 
 
 def main() -> None:
@@ -40,9 +40,8 @@ def main() -> None:
         runs = [("local", 0)] + [("ray", n) for n in args.workers]
         for engine, workers in runs:
             index = Path(work) / f"index-{engine}-{workers}"
-            settings = Settings.resolve(
-                {"index_dir": index, "engine": engine, "ray_workers": workers or None},
-                calibration=calibrated_settings,
+            settings = resolve_settings(
+                {"index_dir": index, "engine": engine, "ray_workers": workers or None}
             )
             if engine == "ray":
                 ray.init(include_dashboard=False, log_to_driver=False)

@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.config import SHARED_DATA  # noqa: E402
 from qa.evaluation.evaluate import evaluate_retriever  # noqa: E402
 from qa.evaluation.questions import Question, load_questions, parse_article_range  # noqa: E402
+from qa.service.pipeline import resolve_settings  # noqa: E402
 
 HELD_OUT = "37-48"
 
@@ -40,7 +40,7 @@ def measure(
     from qa.retrieval.retriever import HybridRetriever
 
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as copy:
-        settings = Settings.resolve({"index_dir": folder}, calibration=calibrated_settings)
+        settings = resolve_settings({"index_dir": folder})
         embedder = Embedder(settings.dense_model, settings.embed_batch_size)
         embedder.embed(["load the model before timing the build"])
         source = corpus

@@ -18,8 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.config import SHARED_DATA  # noqa: E402
 from qa.evaluation.questions import Question, load_questions, parse_article_range  # noqa: E402
 from qa.ingest.articles import load_corpus  # noqa: E402
 from qa.ingest.chunking import chunk_articles  # noqa: E402
@@ -29,6 +28,7 @@ from qa.retrieval.build import passage_text  # noqa: E402
 from qa.retrieval.dense import DenseIndex, Embedder  # noqa: E402
 from qa.retrieval.fusion import Ranking, fuse  # noqa: E402
 from qa.schema import Chunk  # noqa: E402
+from qa.service.pipeline import resolve_settings  # noqa: E402
 
 FUSIONS = [
     *[("rrf", k, w) for k in (60, 10, 5) for w in (0.5, 0.4)],
@@ -75,7 +75,7 @@ def main() -> None:
     questions = load_questions(squad, articles)
     corpus = load_corpus(squad)
     by_id = {a.id: a for a in corpus.articles}
-    settings = Settings.resolve(calibration=calibrated_settings)
+    settings = resolve_settings()
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     question_vectors = embedder.embed([q.question for q in questions], progress=True)
 

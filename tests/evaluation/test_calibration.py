@@ -9,13 +9,13 @@ from qa.config import Settings
 from qa.evaluation.calibration import (
     CandidateRecord,
     best_point,
-    calibrated_settings,
     curve,
     replay,
     save_threshold,
 )
 from qa.retrieval.build import build_index
-from qa.retrieval.manifest import current_build
+from qa.retrieval.manifest import calibrated_settings, current_build
+from qa.service.pipeline import resolve_settings
 
 
 def _record(score: float, answerable: bool, right: bool) -> CandidateRecord:
@@ -48,7 +48,9 @@ def test_replay_by_hand() -> None:
     assert len(curve(RECORDS)) == 7
 
 
-def test_a_threshold_belongs_to_the_build_it_was_fitted_on(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_threshold_belongs_to_the_build_it_was_fitted_on(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     corpus = write(
         tmp_path / "corpus" / "one.txt", "title: One\n\nThe lighthouse keeper rang the bell."
     ).parent
@@ -73,6 +75,9 @@ def test_a_threshold_belongs_to_the_build_it_was_fitted_on(tmp_path: Path, embed
         ).no_answer_threshold
         == 0.1
     )
+    # Library users get it the way the CLI does: Pipeline.load() resolves settings this way.
+    monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
+    assert resolve_settings().no_answer_threshold == 0.5
     path.write_text("{corrupt")
     assert calibrated_settings(settings.index_dir) == {}
     path.write_text('{"no_answer_threshold": 0.5}')
