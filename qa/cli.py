@@ -301,10 +301,11 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.service.pipeline import load_service
     from web.app import serve
 
     serve(
-        lambda: _pipeline(args, settings),
+        lambda: load_service(settings, args.corpus),
         settings,
         host=args.host,
         port=args.port,

@@ -50,7 +50,9 @@ def bundled_pipeline(bundled_settings: Settings, embedder: Embedder):
     from qa.service.pipeline import Pipeline
 
     index = ensure_index(bundled_settings, BUNDLED_CORPUS, embedder)
-    return Pipeline(bundled_settings, index, embedder, Reader.from_settings(bundled_settings))
+    return Pipeline.from_index(
+        bundled_settings, index, embedder, Reader.from_settings(bundled_settings)
+    )
 
 
 @pytest.fixture(scope="session")

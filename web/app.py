@@ -10,18 +10,20 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from qa.config import Settings, package_version
 from qa.reading.read_batcher import Overloaded
 from qa.reading.reader import QuestionTooLong
 from qa.retrieval.filters import BadFilter, Filters
+from qa.retrieval.index import Index
 from qa.service import api
-from qa.service.api import MAX_BATCH_QUESTIONS, BadQuestion, check_question
+from qa.service.api import MAX_BATCH_QUESTIONS, BadQuestion
 from qa.service.pipeline import Pipeline
 from web.server import bind
 
@@ -43,13 +45,6 @@ class BadRequest(Exception):
         self.message, self.status = message, status
 
 
-def validate_question(value: Any) -> str:
-    try:
-        return check_question(value)
-    except BadQuestion as exc:
-        raise BadRequest(str(exc)) from None
-
-
 def validate_top_k(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -65,185 +60,218 @@ def validate_top_k(value: Any) -> int | None:
     return value
 
 
-def create_app(pipeline: Pipeline) -> Flask:
+pages = Blueprint("pages", __name__)
+
+
+def create_app(pipeline: Pipeline, index: Index) -> Flask:
+    """The app over ``pipeline``; ``index`` is what it shows beside answers (articles, counts).
+
+    Both live in ``app.extensions["qa"]``; the routes are the ``pages`` blueprint.
+    """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
     app.jinja_env.filters["safe_url"] = lambda url: (
         url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
     )
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        """The page needs no script and no inline style, so the policy can forbid both."""
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        return response
-
     # The index does not change while the process runs: what every page shows is computed once.
     page_context = {
-        "article_count": len(pipeline.index.articles),
+        "article_count": len(index.articles),
         "sources": sorted(
-            {a.source for a in pipeline.index.articles.values() if a.source}, key=str.casefold
+            {a.source for a in index.articles.values() if a.source}, key=str.casefold
         ),
     }
-
-    @app.context_processor
-    def index_facts() -> dict[str, Any]:
-        return page_context
-
-    @app.errorhandler(BadRequest)
-    def bad_request(error: BadRequest) -> tuple[Response, int] | tuple[str, int]:
-        if request.path.startswith("/api/"):
-            return jsonify(error=error.message), error.status
-        return render_template(
-            "index.html", error=error.message, question=request.args.get("q", "")
-        ), error.status
-
-    @app.errorhandler(QuestionTooLong)
-    @app.errorhandler(BadFilter)
-    def question_too_long(error: ValueError) -> tuple[Response, int] | tuple[str, int]:
-        return bad_request(BadRequest(str(error)))
-
-    @app.errorhandler(Overloaded)
-    def overloaded(error: Overloaded) -> tuple[Response, int] | tuple[str, int]:
-        """Refused at once with the time the queue needs, rather than queued without end."""
-        if request.path.startswith("/api/"):
-            response = jsonify(error=str(error), retry_after_s=error.retry_after_s)
-        else:
-            response = Response(
-                render_template("error.html", status=503, message=str(error)), mimetype="text/html"
-            )
-        response.headers["Retry-After"] = str(error.retry_after_s)
-        return response, 503
-
-    @app.errorhandler(Exception)
-    def internal_error(error: Exception) -> tuple[Response, int] | tuple[str, int]:
-        if isinstance(error, HTTPException):
-            return http_error(error)
-        request_id = uuid.uuid4().hex[:12]
-        log.exception("request %s failed: %s %s", request_id, request.method, request.path)
-        message = f"internal error (request id {request_id})"
-        if request.path.startswith("/api/"):
-            return jsonify(error=message, request_id=request_id), 500
-        return render_template("error.html", status=500, message=message), 500
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Any, int]:
-        status = error.code or 500
-        message = {413: f"request body is larger than {MAX_BODY_BYTES // 1024} KB"}.get(
-            status, error.description
-        )
-        if request.path.startswith("/api/"):
-            return jsonify(error=message), status
-        return render_template("error.html", status=status, message=message), status
-
-    @app.get("/")
-    def index() -> str:
-        raw = request.args.get("q")
-        if raw is None or not raw.strip():
-            return render_template("index.html", question="")
-        question = validate_question(raw)
-        top_k = validate_top_k(request.args.get("top_k"))
-        filters = _filters(request.args)
-        result = api.result_json(pipeline.ask(question, top_k, filters=filters))
-        return render_template(
-            "index.html",
-            question=question,
-            result=result,
-            candidates=_candidates(result),
-            filters=filters,
-        )
-
-    @app.get("/articles/<article_id>")
-    def article_page(article_id: str) -> str:
-        article = _article_or_404(article_id)
-        start, end = _highlight(
-            request.args.get("start"), request.args.get("end"), len(article.text)
-        )
-        return render_template("article.html", article=article, start=start, end=end)
-
-    @app.route("/api/ask", methods=["GET", "POST"])
-    def api_ask() -> Response:
-        if request.method == "POST":
-            if not request.is_json:
-                raise BadRequest("expected a JSON body with Content-Type: application/json")
-            try:
-                request.get_data().decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadRequest("request body is not UTF-8") from None
-            try:
-                body = request.get_json(silent=True)
-            except RecursionError:
-                raise BadRequest("malformed JSON: nested too deeply") from None
-            if not isinstance(body, dict):
-                raise BadRequest('malformed JSON: expected an object like {"question": "..."}')
-            if "questions" in body:
-                return _ask_many(
-                    pipeline,
-                    body.get("questions"),
-                    validate_top_k(body.get("top_k")),
-                    _filters(body),
-                )
-            question, top_k, filters = (
-                validate_question(body.get("question")),
-                validate_top_k(body.get("top_k")),
-                _filters(body),
-            )
-        else:
-            if "q" not in request.args and "question" in request.args:
-                raise BadRequest("missing 'q': GET /api/ask takes the question as ?q=...")
-            question, top_k = (
-                validate_question(request.args.get("q")),
-                validate_top_k(request.args.get("top_k")),
-            )
-            filters = _filters(request.args)
-        return jsonify(api.result_json(pipeline.ask(question, top_k, filters=filters)))
-
-    @app.get("/api/health")
-    def health() -> Response:
-        return jsonify(
-            status="ok",
-            articles=len(pipeline.index.articles),
-            chunks=len(pipeline.index.chunks),
-            version=package_version(),
-            models={
-                "dense": Path(pipeline.settings.dense_model).name,
-                "reader": Path(pipeline.settings.reader).name,
-            },
-            no_answer_threshold=pipeline.settings.no_answer_threshold,
-            index_built_at=pipeline.index.manifest.get("built_at"),
-        )
-
-    @app.get("/api/articles")
-    def api_articles() -> Response:
-        return jsonify(
-            articles=[
-                {
-                    "id": a.id,
-                    "title": a.title,
-                    "date": a.date,
-                    "source": a.source,
-                    "url": a.url,
-                    "chars": len(a.text),
-                }
-                for a in pipeline.index.articles.values()
-            ]
-        )
-
-    @app.get("/api/articles/<article_id>")
-    def api_article(article_id: str) -> Response:
-        return jsonify(_article_or_404(article_id).to_dict())
-
-    def _article_or_404(article_id: str) -> Any:
-        article = pipeline.index.articles.get(article_id)
-        if article is None:
-            raise BadRequest(f"no article with id {article_id!r}", status=404)
-        return article
-
+    app.extensions["qa"] = _Service(pipeline, index, page_context)
+    app.register_blueprint(pages)
+    for error, handler in _ERROR_HANDLERS:
+        app.register_error_handler(error, handler)
     app.wsgi_app = _LastResort(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+@dataclass(frozen=True)
+class _Service:
+    pipeline: Pipeline
+    index: Index
+    page_context: dict[str, Any]
+
+
+def _service() -> _Service:
+    return current_app.extensions["qa"]
+
+
+@pages.after_app_request
+def security_headers(response: Response) -> Response:
+    """The page needs no script and no inline style, so the policy can forbid both."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+@pages.app_context_processor
+def index_facts() -> dict[str, Any]:
+    return _service().page_context
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(error: BadRequest) -> tuple[Response, int] | tuple[str, int]:
+    if _wants_json():
+        return jsonify(error=error.message), error.status
+    return render_template(
+        "index.html", error=error.message, question=request.args.get("q", "")
+    ), error.status
+
+
+def user_error(error: ValueError) -> tuple[Response, int] | tuple[str, int]:
+    """A question the reader cannot hold, a filter that cannot work: the user's to fix."""
+    return bad_request(BadRequest(str(error)))
+
+
+def overloaded(error: Overloaded) -> tuple[Response, int]:
+    """Refused at once with the time the queue needs, rather than queued without end."""
+    if _wants_json():
+        response = jsonify(error=str(error), retry_after_s=error.retry_after_s)
+    else:
+        page = render_template("error.html", status=503, message=str(error))
+        response = Response(page, mimetype="text/html")
+    response.headers["Retry-After"] = str(error.retry_after_s)
+    return response, 503
+
+
+def http_error(error: HTTPException) -> tuple[Any, int]:
+    status = error.code or 500
+    message = {413: f"request body is larger than {MAX_BODY_BYTES // 1024} KB"}.get(
+        status, error.description
+    )
+    if _wants_json():
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def internal_error(error: Exception) -> tuple[Any, int]:
+    if isinstance(error, HTTPException):
+        return http_error(error)
+    request_id = uuid.uuid4().hex[:12]
+    log.exception("request %s failed: %s %s", request_id, request.method, request.path)
+    message = f"internal error (request id {request_id})"
+    if _wants_json():
+        return jsonify(error=message, request_id=request_id), 500
+    return render_template("error.html", status=500, message=message), 500
+
+
+_ERROR_HANDLERS: list[tuple[type[Exception], Callable[[Any], Any]]] = [
+    (BadRequest, bad_request),
+    (QuestionTooLong, user_error),
+    (BadQuestion, user_error),
+    (BadFilter, user_error),
+    (Overloaded, overloaded),
+    (HTTPException, http_error),
+    (Exception, internal_error),
+]
+
+
+@pages.get("/")
+def home() -> str:
+    raw = request.args.get("q")
+    if raw is None or not raw.strip():
+        return render_template("index.html", question="")
+    question = api.check_question(raw)
+    top_k = validate_top_k(request.args.get("top_k"))
+    filters = _filters(request.args)
+    result = api.result_json(_service().pipeline.ask(question, top_k, filters=filters))
+    return render_template(
+        "index.html",
+        question=question,
+        result=result,
+        candidates=_candidates(result),
+        filters=filters,
+    )
+
+
+@pages.get("/articles/<article_id>")
+def article_page(article_id: str) -> str:
+    article = _article_or_404(article_id)
+    start, end = _highlight(request.args.get("start"), request.args.get("end"), len(article.text))
+    return render_template("article.html", article=article, start=start, end=end)
+
+
+@pages.route("/api/ask", methods=["GET", "POST"])
+def api_ask() -> Response:
+    pipeline = _service().pipeline
+    if request.method == "POST":
+        body = _json_body()
+        if "questions" in body:
+            return _ask_many(
+                pipeline, body.get("questions"), validate_top_k(body.get("top_k")), _filters(body)
+            )
+        question, top_k, filters = (
+            api.check_question(body.get("question")),
+            validate_top_k(body.get("top_k")),
+            _filters(body),
+        )
+    else:
+        if "q" not in request.args and "question" in request.args:
+            raise BadRequest("missing 'q': GET /api/ask takes the question as ?q=...")
+        question, top_k = (
+            api.check_question(request.args.get("q")),
+            validate_top_k(request.args.get("top_k")),
+        )
+        filters = _filters(request.args)
+    return jsonify(api.result_json(pipeline.ask(question, top_k, filters=filters)))
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise BadRequest("expected a JSON body with Content-Type: application/json")
+    try:
+        request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("request body is not UTF-8") from None
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("malformed JSON: nested too deeply") from None
+    if not isinstance(body, dict):
+        raise BadRequest('malformed JSON: expected an object like {"question": "..."}')
+    return body
+
+
+@pages.get("/api/health")
+def health() -> Response:
+    service = _service()
+    settings = service.pipeline.settings
+    return jsonify(
+        status="ok",
+        articles=len(service.index.articles),
+        chunks=len(service.index.chunks),
+        version=package_version(),
+        models={"dense": Path(settings.dense_model).name, "reader": Path(settings.reader).name},
+        no_answer_threshold=settings.no_answer_threshold,
+        index_built_at=service.index.manifest.get("built_at"),
+    )
+
+
+@pages.get("/api/articles")
+def api_articles() -> Response:
+    return jsonify(
+        articles=[api.article_summary_json(a) for a in _service().index.articles.values()]
+    )
+
+
+@pages.get("/api/articles/<article_id>")
+def api_article(article_id: str) -> Response:
+    return jsonify(api.article_json(_article_or_404(article_id)))
+
+
+def _article_or_404(article_id: str) -> Any:
+    article = _service().index.articles.get(article_id)
+    if article is None:
+        raise BadRequest(f"no article with id {article_id!r}", status=404)
+    return article
 
 
 class _LastResort:
@@ -322,7 +350,7 @@ def _highlight(start: str | None, end: str | None, length: int) -> tuple[int | N
 
 
 def serve(
-    load: Callable[[], Pipeline],
+    load: Callable[[], tuple[Pipeline, Index]],
     settings: Settings,
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -345,10 +373,10 @@ def serve(
         request_deadline=settings.request_deadline,
         connections_per_address=settings.connections_per_address,
     )
-    pipeline = load()
+    pipeline, index = load()
     pipeline.warm_up()
-    server.start(create_app(pipeline))
-    articles = len(pipeline.index.articles)
+    server.start(create_app(pipeline, index))
+    articles = len(index.articles)
     print(f"serving {articles} articles on http://{host}:{server.effective_port}/", flush=True)
     try:
         server.run()

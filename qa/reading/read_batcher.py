@@ -54,6 +54,10 @@ class ReadBatcher:
         self._ready = threading.Condition()
         self._worker: threading.Thread | None = None
 
+    def check_question(self, question: str) -> None:
+        """QuestionTooLong for a question the reader cannot hold: refused before any work."""
+        self.reader.check_question(question)
+
     def read(
         self, question: str, passages: Sequence[Passage], top_n: int | None = 5
     ) -> list[Answer]:

@@ -9,7 +9,7 @@ from qa.retrieval.dense import Embedder
 from qa.retrieval.filters import FilterCache, Filters
 from qa.retrieval.fusion import Ranking, fuse
 from qa.retrieval.index import Index
-from qa.schema import Passage
+from qa.schema import Citation, Passage
 
 MODES = ("hybrid", "bm25", "dense")
 
@@ -20,6 +20,14 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.filter_cache = FilterCache(index.chunks)
+        self.build = index.folder.name
+
+    def undated_excluded(self, filters: Filters) -> int:
+        """Undated articles a dated filter leaves out."""
+        return self.filter_cache.undated_excluded(filters)
+
+    def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation:
+        return self.index.articles.cite(article_id, start, end, score)
 
     def rankings(
         self, question: str, mode: str = "hybrid", filters: Filters | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 from qa.reading.reader import QuestionTooLong
 from qa.retrieval.filters import Filters
-from qa.schema import Answer, Citation, Passage
+from qa.schema import Answer, Article, Citation, Passage
 from qa.service.pipeline import Pipeline, Result
 
 MAX_QUESTION_CHARS = 1000
@@ -116,6 +116,22 @@ def passage_json(passage: Passage) -> dict[str, Any]:
         "place": cited.place,
         "retrievers": passage.sources,
     }
+
+
+def article_summary_json(article: Article) -> dict[str, Any]:
+    """An article in a listing: what it is, without its text."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "date": article.date,
+        "source": article.source,
+        "url": article.url,
+        "chars": len(article.text),
+    }
+
+
+def article_json(article: Article) -> dict[str, Any]:
+    return article.to_dict()
 
 
 def ask_batch(

@@ -1,14 +1,19 @@
-"""Question -> hybrid passages -> reader -> merged, cited answer (or an honest "no answer")."""
+"""Question -> hybrid passages -> reader -> merged, cited answer (or an honest "no answer").
+
+The pipeline is the answer policy (the rank prior, merging, the no-answer threshold, the answer
+cache); what it needs from retrieval and reading it takes in its constructor behind the small
+``Retrieval`` and ``Reading`` protocols, so the policy is tested in milliseconds with fakes.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from qa.config import Settings
+from qa.ingest.files import CorpusPaths
 from qa.metrics import normalize_answer
 from qa.reading.read_batcher import ReadBatcher
 from qa.reading.reader import Reader
@@ -17,8 +22,51 @@ from qa.retrieval.filters import Filters
 from qa.retrieval.index import Index, ensure_index
 from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
-from qa.schema import Answer, Passage
+from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
+
+# Spans a question's reading keeps: the answer, the places it is cited and the candidates shown.
+SPANS_PER_QUESTION = 10
+
+
+class Retrieval(Protocol):
+    """What the pipeline needs from retrieval (HybridRetriever)."""
+
+    build: str  # the index build the passages come from
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str = "hybrid",
+        filters: Filters | None = None,
+    ) -> list[Passage]: ...
+
+    def undated_excluded(self, filters: Filters) -> int: ...
+
+    def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation: ...
+
+
+class Reading(Protocol):
+    """What the pipeline needs from reading (ReadBatcher)."""
+
+    def check_question(self, question: str) -> None: ...
+
+    def read(
+        self, question: str, passages: Sequence[Passage], top_n: int | None = 5
+    ) -> list[Answer]: ...
+
+    def read_all(
+        self, requests: Sequence[tuple[str, Sequence[Passage]]], top_n: int | None = 5
+    ) -> list[list[Answer]]: ...
+
+
+def load_service(settings: Settings, corpus: CorpusPaths | None = None) -> tuple[Pipeline, Index]:
+    """The pipeline over the index (built first when missing or stale), and that index, whose
+    articles the web app shows beside the answers."""
+    embedder = Embedder(settings.dense_model, settings.embed_batch_size)
+    index = ensure_index(settings, corpus, embedder)
+    return Pipeline.from_index(settings, index, embedder, Reader.from_settings(settings)), index
 
 
 def resolve_settings(flags: Mapping[str, Any] | None = None) -> Settings:
@@ -40,34 +88,41 @@ class Result:
 
 
 class Pipeline:
-    """Holds the index and the models; built once per process and safe to share between threads."""
+    """Built once per process and safe to share between threads."""
 
-    def __init__(
-        self, settings: Settings, index: Index, embedder: Embedder, reader: Reader
-    ) -> None:
+    def __init__(self, settings: Settings, retriever: Retrieval, reader: Reading) -> None:
         self.settings = settings
-        self.index = index
-        self.embedder = embedder
+        self.retriever = retriever
         self.reader = reader
-        self.retriever = HybridRetriever(index, embedder, settings)
-        self.retrieve = self.retriever.retrieve  # passages come cited from the retriever
-        self.batcher = ReadBatcher(
-            reader, settings.read_batch_questions, settings.max_waiting_passages
-        )
         self.cache: AnswerCache[Result] = AnswerCache(settings.answer_cache_size)
 
     @classmethod
-    def load(cls, settings: Settings | None = None, corpus: Path | None = None) -> Pipeline:
+    def from_index(
+        cls, settings: Settings, index: Index, embedder: Embedder, reader: Reader
+    ) -> Pipeline:
+        """The real collaborators: hybrid retrieval over ``index``, reading through one batcher."""
+        batcher = ReadBatcher(reader, settings.read_batch_questions, settings.max_waiting_passages)
+        return cls(settings, HybridRetriever(index, embedder, settings), batcher)
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, corpus: CorpusPaths | None = None) -> Pipeline:
         """The service as a library user gets it: without ``settings``, those the CLI would
         use (``resolve_settings``), the live build's calibrated threshold included."""
-        settings = settings or resolve_settings()
-        embedder = Embedder(settings.dense_model, settings.embed_batch_size)
-        index = ensure_index(settings, corpus, embedder)
-        return cls(settings, index, embedder, Reader.from_settings(settings))
+        return load_service(settings or resolve_settings(), corpus)[0]
 
     def warm_up(self) -> None:
         """Load both models now rather than on the first user's request."""
         self.ask("warm up")
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str = "hybrid",
+        filters: Filters | None = None,
+    ) -> list[Passage]:
+        """The best passages, each with its citation (evaluation and ``qa search`` use it)."""
+        return self.retriever.retrieve(question, top_k, mode, filters)
 
     def ask(
         self,
@@ -104,7 +159,7 @@ class Pipeline:
         retrieve_ms = (time.perf_counter() - started) * 1000
         read_started = time.perf_counter()
         asks = [(questions[n], passages) for n, passages in zip(unread, rankings)]
-        spans = self.batcher.read_all(asks, top_n=10) if asks else []
+        spans = self.reader.read_all(asks, top_n=SPANS_PER_QUESTION) if asks else []
         read_ms = (time.perf_counter() - read_started) * 1000
         threshold = self.settings.no_answer_threshold
         fresh = {}
@@ -127,7 +182,7 @@ class Pipeline:
             self.settings.no_answer_threshold if threshold is None else threshold,
             filters or Filters(),
             self.settings.reader,
-            self.index.folder.name,
+            self.retriever.build,
         )
 
     @staticmethod
@@ -147,7 +202,7 @@ class Pipeline:
         threshold = self.settings.no_answer_threshold if threshold is None else threshold
         started = time.perf_counter()
         # One reader thread: torch runs one batched pass faster than two competing for the cores.
-        spans = self.batcher.read(question, passages, top_n=10)
+        spans = self.reader.read(question, passages, top_n=SPANS_PER_QUESTION)
         read_ms = (time.perf_counter() - started) * 1000
         return self._result(question, passages, spans, threshold, retrieve_ms, read_ms, filters)
 
@@ -166,7 +221,7 @@ class Pipeline:
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
         timings = {k: round(v, 2) for k, v in timings.items()}
         filters = filters or Filters()
-        undated = self.retriever.filter_cache.undated_excluded(filters)
+        undated = self.retriever.undated_excluded(filters)
         return Result(question, best, answers, passages, timings, filters, undated)
 
     def _rank_prior(self, spans: list[Answer]) -> list[Answer]:
@@ -187,7 +242,7 @@ class Pipeline:
             replace(
                 group[0],
                 citations=tuple(
-                    self.index.articles.cite(s.article_id, s.start, s.end, s.score) for s in group
+                    self.retriever.cite(s.article_id, s.start, s.end, s.score) for s in group
                 ),
             )
             for group in groups.values()

@@ -132,7 +132,7 @@ def test_a_filter_that_admits_nothing_gives_no_passages(retriever: HybridRetriev
 def test_api_filters_from_body_and_query(bundled_pipeline) -> None:
     from web.app import create_app
 
-    client = create_app(bundled_pipeline).test_client()
+    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
     question = "Who sings the OST of When the Stars Gossip?"
     late = client.post("/api/ask", json={"question": question, "since": "2025-02-01"}).get_json()
     assert {p["date"] for p in late["passages"]} == {"2025-02-01"}

@@ -18,7 +18,7 @@ def test_passages_carry_fused_and_per_retriever_evidence(bundled_pipeline: Pipel
     assert all(a.score >= b.score for a, b in zip(passages, passages[1:]))
     assert set(passages[0].sources) <= {"bm25", "dense"} and passages[0].sources
     for p in passages:
-        article = bundled_pipeline.index.articles[p.chunk.article_id]
+        article = bundled_pipeline.retriever.index.articles[p.chunk.article_id]
         assert article.text[p.chunk.start : p.chunk.end] == p.text
 
 

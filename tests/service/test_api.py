@@ -14,7 +14,7 @@ def test_result_json_is_the_api_shape(bundled_pipeline: Pipeline) -> None:
     assert answer["text"] == "Gong Hyo Jin"
     context, offset = answer["context"], answer["start"] - answer["context_start"]
     assert context[offset : offset + len("Gong Hyo Jin")] == "Gong Hyo Jin"
-    article = bundled_pipeline.index.articles[answer["article_id"]]
+    article = bundled_pipeline.retriever.index.articles[answer["article_id"]]
     assert article.text[answer["start"] : answer["end"]] == "Gong Hyo Jin"
     assert answer["citations"][0]["start"] == answer["start"] and answer["place"].startswith(
         "paragraph"
@@ -63,7 +63,7 @@ def test_check_question_normalizes_unicode(given: str, read: str) -> None:
 
 def test_passages_come_cited_and_need_their_citation(bundled_pipeline: Pipeline) -> None:
     passage = bundled_pipeline.retrieve("Who sings?", 1)[0]
-    article = bundled_pipeline.index.articles[passage.chunk.article_id]
+    article = bundled_pipeline.retriever.index.articles[passage.chunk.article_id]
     assert passage.citation is not None and passage.citation.title == article.title
     assert (passage.citation.start, passage.citation.end) == (
         passage.chunk.start,

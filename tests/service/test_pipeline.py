@@ -8,7 +8,7 @@ from qa.service.pipeline import Pipeline
 def test_answer_cites_article_date_and_exact_offsets(bundled_pipeline: Pipeline) -> None:
     result = bundled_pipeline.ask("Who wrote the script for When the Stars Gossip?")
     assert result.answer is not None and result.answer.text == "Seo Sook Hyang"
-    article = bundled_pipeline.index.articles[result.answer.article_id]
+    article = bundled_pipeline.retriever.index.articles[result.answer.article_id]
     assert article.text[result.answer.start : result.answer.end] == "Seo Sook Hyang"
     citation = result.answer.citations[0]
     assert citation.date == "2025-02-01" and citation.title == article.title

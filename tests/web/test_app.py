@@ -162,7 +162,7 @@ def test_any_failure_in_a_request_is_a_json_500_with_a_request_id(
     def fail(*args, **kwargs):
         raise failure
 
-    client = create_app(bundled_pipeline).test_client()
+    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
     monkeypatch.setattr(bundled_pipeline, "ask", fail)
     response = client.post("/api/ask", json={"question": "Who sings?"})
     assert response.status_code == 500
@@ -186,7 +186,7 @@ def test_odd_questions_and_top_k_are_refused_with_a_message(
 ) -> None:
     from web.app import create_app
 
-    client = create_app(bundled_pipeline).test_client()
+    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
     response = client.post("/api/ask", json=params)
     assert response.status_code == 400 and message in response.get_json()["error"]
 
@@ -194,7 +194,7 @@ def test_odd_questions_and_top_k_are_refused_with_a_message(
 def test_deeply_nested_json_body_is_a_400(bundled_pipeline) -> None:
     from web.app import create_app
 
-    client = create_app(bundled_pipeline).test_client()
+    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
     response = client.post(
         "/api/ask", data="[" * 10_000 + "]" * 10_000, content_type="application/json"
     )

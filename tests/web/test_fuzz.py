@@ -36,7 +36,7 @@ FUZZ = settings(
 def client(bundled_pipeline):
     from web.app import create_app
 
-    return create_app(bundled_pipeline).test_client()
+    return create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
 
 
 def _check(response) -> None:

@@ -42,6 +42,9 @@ def test_ask_see_highlight_and_follow_citation(server: Server, page) -> None:
     )  # scrolled into view
     no_overflow = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert no_overflow  # readable on a phone without sideways scrolling
+    page.goto(server.url + "/?q=Who+is+the+OLDEST+member+of+BTS%3F")  # asked again, other case
+    assert page.inner_text("#answer-text") == "Jin"
+    assert "Answered again from the cache" in page.inner_text("body")
 
 
 def test_unanswerable_question_says_so(server: Server, page) -> None:
