@@ -11,14 +11,13 @@ from helpers import BUNDLED_CORPUS, write
 from qa.cli import main
 from qa.retrieval.manifest import current_build
 
-pytestmark = pytest.mark.model  # every test here loads a real model
-
 
 @pytest.fixture()
 def index_args(bundled_settings) -> list[str]:
     return ["--corpus", str(BUNDLED_CORPUS), "--index", str(bundled_settings.index_dir)]
 
 
+@pytest.mark.model
 def test_index_then_up_to_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpus = tmp_path / "c"
     write(corpus / "a.txt", "title: A\n\nThe harbour crane lifted a red container.")
@@ -32,6 +31,7 @@ def test_index_then_up_to_date(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "up to date" in capsys.readouterr().out
 
 
+@pytest.mark.model
 def test_search_json(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "Who wrote the script?", "--top-k", "2", "--json", *index_args]) == 0
     body = json.loads(capsys.readouterr().out)
@@ -41,6 +41,7 @@ def test_search_json(index_args: list[str], capsys: pytest.CaptureFixture[str]) 
     assert "Seo Sook Hyang" in first["text"]
 
 
+@pytest.mark.model
 def test_ask_json_and_text(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "Which actress plays Commander Eve Kim?", "--json", *index_args]) == 0
     body = json.loads(capsys.readouterr().out)
@@ -54,6 +55,7 @@ def test_ask_json_and_text(index_args: list[str], capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.startswith("No answer")
 
 
+@pytest.mark.model
 def test_eval_retriever_json(
     index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +128,7 @@ def test_console_script_usage_errors() -> None:
         )
 
 
+@pytest.mark.model
 def test_calibrate_saves_threshold_used_by_ask(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,6 +154,7 @@ def test_calibrate_saves_threshold_used_by_ask(
     assert overridden.threads == 1
 
 
+@pytest.mark.model
 def test_eval_diff_and_report(
     index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -188,6 +192,7 @@ def test_eval_diff_and_report(
     assert main(["eval-diff", str(a), str(tmp_path / "missing.json")]) == 2
 
 
+@pytest.mark.model
 def test_reader_setting_picks_the_model(
     index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,6 +205,7 @@ def test_reader_setting_picks_the_model(
     assert "neither a shipped reader" in capsys.readouterr().err
 
 
+@pytest.mark.model
 def test_a_question_too_long_for_the_reader_is_a_usage_error(
     index_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -214,6 +220,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == "qa-news 0.1.0"
 
 
+@pytest.mark.model
 def test_ask_batch_writes_one_json_line_per_question(
     index_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -239,6 +246,7 @@ def main_answer(
     return answer["text"] if answer else None
 
 
+@pytest.mark.model
 def test_search_and_ask_filters(index_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "Who sings the OST?", "--since", "2030-01-01", *index_args]) == 0
     assert "no passages found" in capsys.readouterr().out
@@ -265,6 +273,7 @@ def test_search_and_ask_filters(index_args: list[str], capsys: pytest.CaptureFix
     assert "'since' must be a date" in capsys.readouterr().err
 
 
+@pytest.mark.model
 def test_index_and_search_over_two_corpora(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -303,6 +312,7 @@ WITHOUT_READ_OVERRIDE = [
 ]
 
 
+@pytest.mark.model
 def test_an_unreadable_file_is_skipped_and_the_build_completes(tmp_path: Path) -> None:
     import os
     import shutil
@@ -327,6 +337,7 @@ def test_an_unreadable_file_is_skipped_and_the_build_completes(tmp_path: Path) -
     assert "indexed 2 articles" in _qa_as(prefix, "index", *index).stdout
 
 
+@pytest.mark.model
 def test_a_full_disk_ends_the_build_in_one_line_and_keeps_the_old_index(tmp_path: Path) -> None:
     """A 256 KB tmpfs in a private mount namespace stands for a disk that fills during a build."""
     import shutil
@@ -364,6 +375,7 @@ def test_a_full_disk_ends_the_build_in_one_line_and_keeps_the_old_index(tmp_path
     assert "serving the index as built" in result.stderr
 
 
+@pytest.mark.model
 def test_a_second_build_of_one_index_is_refused_while_the_first_runs(tmp_path: Path) -> None:
     from qa.retrieval.build import BuildLock
 
@@ -383,3 +395,30 @@ def test_a_second_build_of_one_index_is_refused_while_the_first_runs(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert not leftover.parent.exists()  # what a killed build left is cleaned at the next start
     assert [b.name for b in (index / "builds").iterdir()] == [current_build(index).name]
+
+
+def test_eval_diff_of_two_runs_loads_no_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(predictions: list[str | None], em: list[float]) -> Path:
+        path = tmp_path / f"run{len(list(tmp_path.iterdir()))}.json"
+        questions = [
+            {"id": f"q{n}", "question": f"Q{n}?", "answers": ["x"], "latency_ms": 1.0,
+             "prediction": p, "em": e, "f1": e}
+            for n, (p, e) in enumerate(zip(predictions, em))
+        ]  # fmt: skip
+        summary = {"exact_match": 100 * sum(em) / len(em)}
+        path.write_text(json.dumps({"mode": "reader", "summary": summary, "questions": questions}))
+        return path
+
+    before, after = run(["x", "y", None], [1.0, 0.0, 0.0]), run(["z", "x", None], [0.0, 1.0, 0.0])
+    assert main(["eval-diff", str(before), str(after)]) == 0
+    out = capsys.readouterr().out
+    assert "right -> wrong: 1\n  q0" in out and "wrong -> right: 1\n  q1" in out
+    assert main(["eval-diff", str(before), str(tmp_path / "missing.json")]) == 2
+    assert "missing.json: no such file" in capsys.readouterr().err
+
+
+def test_ask_needs_one_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask"]) == 2
+    assert "give a question, or --batch FILE" in capsys.readouterr().err

@@ -214,7 +214,7 @@ def api_ask() -> Response:
             _filters(body),
         )
     else:
-        if "q" not in request.args and "question" in request.args:
+        if "q" not in request.args:
             raise BadRequest("missing 'q': GET /api/ask takes the question as ?q=...")
         question, top_k = (
             api.check_question(request.args.get("q")),

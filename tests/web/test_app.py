@@ -6,7 +6,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from fakes import FakeIndex, fake_pipeline, span
 from helpers import Server
+
+from qa.reading.read_batcher import Overloaded
+from web.app import create_app
+
+
+def fake_client(spans, **settings):  # type: ignore[no-untyped-def]
+    """The real app over a fake pipeline and index: its answers to requests, with no model."""
+    pipeline, _, _ = fake_pipeline(spans, **settings)
+    return create_app(pipeline, FakeIndex()).test_client()  # type: ignore[arg-type]
 
 
 def test_health(server: Server) -> None:
@@ -154,16 +164,10 @@ class _Panic(BaseException):
 
 
 @pytest.mark.parametrize("failure", [_Panic("tokenizer panicked"), RuntimeError("index vanished")])
-def test_any_failure_in_a_request_is_a_json_500_with_a_request_id(
-    bundled_pipeline, monkeypatch, failure
-) -> None:
-    from web.app import create_app
-
-    def fail(*args, **kwargs):
-        raise failure
-
-    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
-    monkeypatch.setattr(bundled_pipeline, "ask", fail)
+def test_any_failure_in_a_request_is_a_json_500_with_a_request_id(failure) -> None:
+    pipeline, _, reading = fake_pipeline([])
+    reading.refuse = failure
+    client = create_app(pipeline, FakeIndex()).test_client()  # type: ignore[arg-type]
     response = client.post("/api/ask", json={"question": "Who sings?"})
     assert response.status_code == 500
     body = response.get_json()
@@ -181,20 +185,14 @@ def test_any_failure_in_a_request_is_a_json_500_with_a_request_id(
         ({"question": "Who sings?", "top_k": "٣"}, "'top_k' must be an integer"),
     ],
 )
-def test_odd_questions_and_top_k_are_refused_with_a_message(
-    bundled_pipeline, params, message
-) -> None:
-    from web.app import create_app
-
-    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
+def test_odd_questions_and_top_k_are_refused_with_a_message(params, message) -> None:
+    client = fake_client([])
     response = client.post("/api/ask", json=params)
     assert response.status_code == 400 and message in response.get_json()["error"]
 
 
-def test_deeply_nested_json_body_is_a_400(bundled_pipeline) -> None:
-    from web.app import create_app
-
-    client = create_app(bundled_pipeline, bundled_pipeline.retriever.index).test_client()
+def test_deeply_nested_json_body_is_a_400() -> None:
+    client = fake_client([])
     response = client.post(
         "/api/ask", data="[" * 10_000 + "]" * 10_000, content_type="application/json"
     )
@@ -244,3 +242,62 @@ def test_batch_questions_are_answered_in_order_with_errors_in_place(server: Serv
     assert results[3]["answer"] is None and results[3]["question"] == questions[3]
     too_many = requests.post(f"{server.url}/api/ask", json={"questions": ["Who?"] * 33}, timeout=30)
     assert too_many.status_code == 400 and "1 to 32" in too_many.json()["error"]
+
+
+def test_an_answer_and_its_citation_through_the_app() -> None:
+    client = fake_client([span("a", "nine", 0.9, 0)])
+    body = client.post("/api/ask", json={"question": "When did the ferry leave?"}).get_json()
+    assert body["answer"]["text"] == "nine" and body["answer"]["date"] == "2025-01-02"
+    assert body["cached"] is False
+    assert client.get("/api/ask?q=When+did+the+ferry+leave%3F").get_json()["cached"] is True
+    page = client.get("/?q=When+did+the+ferry+leave%3F").get_data(as_text=True)
+    assert "nine" in page and "Answered again from the cache" in page
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "message"),
+    [
+        ("get", "/api/ask", {}, 400, "missing 'q'"),
+        ("get", "/api/ask?question=Who", {}, 400, "missing 'q'"),
+        ("post", "/api/ask", {"data": "x"}, 400, "expected a JSON body"),
+        ("post", "/api/ask", {"json": [1]}, 400, "malformed JSON"),
+        ("post", "/api/ask", {"json": {"question": "Who?", "since": "2025-13-01"}}, 400, "'since'"),
+        ("post", "/api/ask", {"json": {"questions": []}}, 400, "'questions' must be a list"),
+        ("post", "/api/ask", {"json": {"questions": ["a?"] * 5, "top_k": 20}}, 400, "100 passages"),
+        ("get", "/api/articles/nope", {}, 404, "no article with id 'nope'"),
+        ("put", "/api/ask", {}, 405, "not allowed"),
+        (
+            "post",
+            "/api/ask",
+            {"data": "x" * 70_000, "content_type": "application/json"},
+            413,
+            "64 KB",
+        ),
+    ],
+)
+def test_bad_requests_get_a_json_4xx_that_says_why(
+    method: str, path: str, kwargs: dict, status: int, message: str
+) -> None:
+    response = getattr(fake_client([], max_batch_passages=60), method)(path, **kwargs)
+    assert response.status_code == status
+    assert message in response.get_json()["error"]
+
+
+def test_an_overloaded_reader_is_a_503_with_retry_after() -> None:
+    pipeline, _, reading = fake_pipeline([])
+    reading.refuse = Overloaded(waiting=40, retry_after_s=3)
+    client = create_app(pipeline, FakeIndex()).test_client()  # type: ignore[arg-type]
+    response = client.get("/api/ask?q=Who")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "3"
+    assert response.get_json()["retry_after_s"] == 3
+    page = client.get("/?q=Who")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "3"
+
+
+def test_articles_and_health_come_from_the_index() -> None:
+    client = fake_client([])
+    listing = client.get("/api/articles").get_json()["articles"]
+    assert [a["id"] for a in listing] == ["a", "b"] and "text" not in listing[0]
+    assert client.get("/api/articles/a").get_json()["text"].startswith("The ferry")
+    health = client.get("/api/health").get_json()
+    assert (health["articles"], health["chunks"]) == (2, 2)

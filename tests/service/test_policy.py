@@ -1,0 +1,72 @@
+"""The answer policy with fakes for retrieval and reading: no model, milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import fake_pipeline, span
+
+from qa.retrieval.filters import Filters
+
+
+def test_spans_from_lower_ranked_passages_are_discounted_by_the_rank_prior() -> None:
+    spans = [span("b", "Ada Lind", 0.9, 1), span("a", "nine", 0.7, 0)]
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=1.0)
+    result = pipeline.ask("Who steered the ferry?")
+    # 0.9 / 2 (second passage) ranks below 0.7 / 1 (first)
+    assert [(a.text, a.score) for a in result.answers] == [("nine", 0.7), ("Ada Lind", 0.45)]
+    assert result.answer is not None and result.answer.text == "nine"
+
+
+def test_the_same_answer_found_twice_is_merged_and_cited_in_both_places() -> None:
+    spans = [span("a", "Ada Lind", 0.8, 0), span("b", "Captain Ada Lind", 0.6, 1)]
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0)
+    result = pipeline.ask("Who steered the ferry?")
+    assert [a.text for a in result.answers] == ["Ada Lind", "Captain Ada Lind"]
+    same = [span("a", "Ada Lind", 0.8, 0), span("b", "Ada Lind", 0.6, 1)]
+    merged = fake_pipeline(same, rank_decay=0.0)[0].ask("Who steered the ferry?")
+    assert len(merged.answers) == 1 and merged.answers[0].score == 0.8
+    assert [c.article_id for c in merged.answers[0].citations] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("threshold", "answered"), [(0.5, False), (0.3, True)])
+def test_below_the_threshold_the_articles_do_not_say(threshold: float, answered: bool) -> None:
+    pipeline, _, _ = fake_pipeline([span("a", "nine", 0.4, 0)], no_answer_threshold=threshold)
+    result = pipeline.ask("When did the ferry leave?")
+    assert (result.answer is not None) is answered
+    assert [a.text for a in result.answers] == ["nine"]  # the candidate is still shown
+
+
+def test_a_repeated_question_is_answered_from_the_cache_without_reading() -> None:
+    pipeline, retrieval, reading = fake_pipeline([span("a", "nine", 0.9, 0)])
+    first = pipeline.ask("When did the ferry leave?")
+    again = pipeline.ask("  WHEN did the ferry   leave?")
+    assert (first.cached, again.cached) == (False, True)
+    assert again.question == "  WHEN did the ferry   leave?" and again.answer == first.answer
+    assert (retrieval.calls, reading.questions_read) == (1, 1)
+    pipeline.ask("When did the ferry leave?", filters=Filters(since="2025-01-01"))
+    pipeline.ask("When did the ferry leave?", top_k=1)
+    assert reading.questions_read == 3  # other filters, other top_k: read again
+    retrieval.build = "build-2"  # a new index build: nothing cached is served
+    assert pipeline.ask("When did the ferry leave?").cached is False
+
+
+def test_a_batch_reads_only_what_the_cache_lacks_and_keeps_its_order() -> None:
+    pipeline, _, reading = fake_pipeline([span("a", "nine", 0.9, 0)])
+    pipeline.ask("Second?")
+    results = pipeline.ask_many(["First?", "Second?", "Third?"])
+    assert [r.question for r in results] == ["First?", "Second?", "Third?"]
+    assert [r.cached for r in results] == [False, True, False]
+    assert reading.questions_read == 3  # "Second?" once, then the two new ones
+
+
+def test_a_dated_filter_says_how_many_undated_articles_it_left_out() -> None:
+    pipeline, retrieval, _ = fake_pipeline([])
+    retrieval.undated = 4
+    assert pipeline.ask("Who?", filters=Filters(since="2025-01-01")).undated_excluded == 4
+    assert pipeline.ask("Who?").undated_excluded == 0
+
+
+def test_no_cache_when_its_size_is_zero() -> None:
+    pipeline, _, reading = fake_pipeline([span("a", "nine", 0.9, 0)], answer_cache_size=0)
+    pipeline.ask("When?")
+    assert pipeline.ask("When?").cached is False and reading.questions_read == 2
