@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.config import DEFAULT_DENSE_MODEL, Settings
+from qa.errors import UserError
 from qa.files import sha256_of
 
 
-class BaseModelError(RuntimeError):
+class BaseModelError(UserError, RuntimeError):
     """A base model that cannot be assembled; the message names the package to (re)install."""
 
 

@@ -15,14 +15,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.config import CHOICES, SettingError, Settings, package_version
+from qa.config import CHOICES, Settings, package_version
+from qa.errors import UserError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 RETRIEVER_DEPTH = 20  # passages `qa eval --mode retriever` ranks per question unless --top-k says
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A problem with what the user asked for; printed without a traceback."""
 
 
@@ -122,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--threshold", type=float, help="no-answer threshold for this question")
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
+    ask.add_argument(
+        "--server",
+        metavar="URL",
+        help="ask a running qa serve (e.g. http://127.0.0.1:8000) instead of loading the models",
+    )
 
     serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -245,12 +251,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     if (args.question is None) == (args.batch is None):
         raise UsageError("give a question, or --batch FILE (- for standard input), not both")
+    if args.server and args.threshold is not None:
+        raise UsageError("--threshold is the server's setting: it cannot go with --server")
     if args.batch is not None:
         return _ask_batch(args, settings)
     question = check_question(args.question)
-    pipeline = _pipeline(args, settings)
-    result = pipeline.ask(question, args.top_k, args.threshold, _filters(args))
-    data = result_json(result)
+    if args.server:
+        from qa.service.client import ask_server
+
+        body = {"question": question, **({"top_k": args.top_k} if args.top_k else {})}
+        data = ask_server(args.server, body, _filters(args))
+    else:
+        result = _pipeline(args, settings).ask(question, args.top_k, args.threshold, _filters(args))
+        data = result_json(result)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -271,9 +284,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         )
     context, offset = answer["context"], answer["start"] - answer["context_start"]
     length = answer["end"] - answer["start"]
-    before = _shorten(context[:offset], 120, left=True)
-    after = _shorten(context[offset + length :], 120)
-    print(f'  "{before}[{context[offset : offset + length]}]{after}"')
+    print(f'  "{_quoted_span(context, offset, offset + length)}"')
     return 0
 
 
@@ -288,13 +299,23 @@ def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"cannot read questions from {args.batch}: {exc}") from None
     from qa.service.api import MAX_BATCH_QUESTIONS, ask_batch
 
-    pipeline, filters = _pipeline(args, settings), _filters(args)
+    filters = _filters(args)
     questions = [line for line in lines if line.strip()]
+    slices = [
+        questions[begin : begin + MAX_BATCH_QUESTIONS]
+        for begin in range(0, len(questions), MAX_BATCH_QUESTIONS)
+    ]
     rows = []
-    for begin in range(0, len(questions), MAX_BATCH_QUESTIONS):
-        rows += ask_batch(
-            pipeline, questions[begin : begin + MAX_BATCH_QUESTIONS], args.top_k, filters
-        )
+    if args.server:
+        from qa.service.client import ask_server
+
+        top_k = {"top_k": args.top_k} if args.top_k else {}
+        for part in slices:
+            rows += ask_server(args.server, {"questions": part, **top_k}, filters)["results"]
+    else:
+        pipeline = _pipeline(args, settings)
+        for part in slices:
+            rows += ask_batch(pipeline, part, args.top_k, filters)
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
     return 0
@@ -438,6 +459,17 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
+def _quoted_span(context: str, start: int, end: int, around: int = 120) -> str:
+    """The span in brackets with some of its context, the spacing around it kept:
+    "Directed by [Park Shin Woo]", not "Directed by[Park Shin Woo]"."""
+    before, after = context[:start], context[end:]
+    gap_before = " " if before[-1:].isspace() else ""
+    gap_after = " " if after[:1].isspace() else ""
+    shown_before = _shorten(before, around, left=True)
+    shown_after = _shorten(after, around)
+    return f"{shown_before}{gap_before}[{context[start:end]}]{gap_after}{shown_after}"
+
+
 def _shorten(text: str, limit: int, left: bool = False) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
@@ -446,15 +478,7 @@ def _shorten(text: str, limit: int, left: bool = False) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from qa.base_model import BaseModelError
-    from qa.evaluation.questions import QuestionFileError
-    from qa.ingest.files import ArticleError
-    from qa.reading.reader import QuestionTooLong
     from qa.retrieval.build import BuildFailed
-    from qa.retrieval.filters import BadFilter
-    from qa.retrieval.manifest import IndexProblem
-    from qa.service.api import BadQuestion
-    from web.server import ServeError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -462,30 +486,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s: %(message)s",
         force=True,
     )
-    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
-    user_errors = (
-        UsageError,
-        SettingError,
-        BadQuestion,
-        BadFilter,
-        QuestionTooLong,
-        QuestionFileError,
-        FileNotFoundError,
-        IndexProblem,
-        ArticleError,
-        BaseModelError,
-        ServeError,
-    )
+    if args.command != "eval-diff":  # every other command loads models
+        _quiet_model_libraries()
     try:
         for corpus in getattr(args, "corpus", None) or []:
             if not corpus.exists():
                 raise UsageError(f"corpus not found: {corpus}")
         return COMMANDS[args.command](args, settings_from(args))
-    except user_errors as exc:
+    except UserError as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BuildFailed as exc:  # not the user's doing, but nothing a traceback would explain
@@ -493,6 +501,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+
+
+def _quiet_model_libraries() -> None:
+    """Model libraries' own INFO lines and "Loading weights" bars on every start are noise."""
+    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
 
 def entry_point() -> Any:

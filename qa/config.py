@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.errors import UserError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 # Training and evaluation data of a development checkout; never copied into the project.
@@ -36,7 +38,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-class SettingError(ValueError):
+class SettingError(UserError, ValueError):
     """A setting the user gave that cannot work; the message names it."""
 
 

@@ -422,3 +422,42 @@ def test_eval_diff_of_two_runs_loads_no_model(
 def test_ask_needs_one_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask"]) == 2
     assert "give a question, or --batch FILE" in capsys.readouterr().err
+
+
+def test_a_quoted_answer_keeps_the_spacing_around_its_brackets() -> None:
+    from qa.cli import _quoted_span
+
+    context = "The series was directed by Park Shin Woo, who also made hits."
+    start = context.index("Park")
+    assert _quoted_span(context, start, start + len("Park Shin Woo")) == (
+        "The series was directed by [Park Shin Woo], who also made hits."
+    )
+    assert _quoted_span("Jin's song", 0, 3) == "[Jin]'s song"
+
+
+def test_ask_through_a_running_server(
+    server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    assert main(["ask", "Who is the oldest member of BTS?", "--server", server.url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Jin  (confidence") and "[Jin]" in out
+    batch = write(tmp_path / "q.txt", "Who is the oldest member of BTS?\n\nWho wrote the script?\n")
+    assert main(["ask", "--batch", str(batch), "--server", server.url, "--top-k", "3"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["question"] for r in rows] == [
+        "Who is the oldest member of BTS?",
+        "Who wrote the script?",
+    ]
+    assert main(["ask", "Who?", "--server", server.url, "--since", "2025-02-30"]) == 2
+    assert "'since' must be a date" in capsys.readouterr().err  # checked here, before sending
+
+
+def test_ask_with_an_unreachable_server_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from helpers import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["ask", "Who sings?", "--server", url]) == 2
+    assert capsys.readouterr().err.startswith(f"qa ask: error: cannot reach {url}:")
+    assert main(["ask", "Who sings?", "--server", url, "--threshold", "0.3"]) == 2

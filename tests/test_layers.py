@@ -7,7 +7,9 @@ import ast
 from qa.config import PACKAGE_DIR
 
 LAYERS = {
-    **dict.fromkeys(("config", "schema", "metrics", "files", "base_model", "progress"), 0),
+    **dict.fromkeys(
+        ("config", "schema", "metrics", "files", "base_model", "progress", "errors"), 0
+    ),
     "ingest": 1,
     "retrieval": 2,
     "reading": 3,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -27,12 +28,15 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
 
+from qa.errors import UserError
+
 log = logging.getLogger("web.server")
 
 MAINTENANCE_INTERVAL_S = 1  # how often deadlines are checked, in seconds
+GUARD_LOG_INTERVAL_S = 60
 
 
-class ServeError(Exception):
+class ServeError(UserError):
     """The server cannot start (a port in use, out of range, not allowed); the message says
     which."""
 
@@ -76,6 +80,11 @@ class GuardedServer(TcpWSGIServer):
     ) -> None:
         self.request_deadline = request_deadline
         self.connections_per_address = connections_per_address
+        # Refusals and cut-offs are counted and logged once a minute: a line each would let a
+        # client that reconnects in a loop fill the log.
+        self._refused: Counter[str] = Counter()
+        self._cut_off: Counter[str] = Counter()
+        self._guards_logged = time.monotonic()
         # No application until start(): the socket is bound, but nothing is accepted before.
         super().__init__(None, _start=False, cleanup_interval=MAINTENANCE_INTERVAL_S, **adjustments)
 
@@ -100,7 +109,7 @@ class GuardedServer(TcpWSGIServer):
         address = self.fix_addr(address)
         same = sum(1 for c in self.active_channels.values() if c.addr[0] == address[0])
         if same >= self.connections_per_address:
-            log.warning("refused a connection from %s: %d open already", address[0], same)
+            self._refused[address[0]] += 1
             connection.close()
             return
         self.channel_class(self, connection, address, self.adj, map=self._map)
@@ -108,15 +117,21 @@ class GuardedServer(TcpWSGIServer):
     def maintenance(self, now: float) -> None:
         """Waitress's idle timeout, and the deadline of each request still arriving."""
         super().maintenance(now)
+        if time.monotonic() - self._guards_logged >= GUARD_LOG_INTERVAL_S:
+            for address, count in self._refused.most_common(5):
+                log.warning(
+                    "refused %d connections from %s: over connections_per_address", count, address
+                )
+            for address, count in self._cut_off.most_common(5):
+                log.warning("cut off %d connections from %s: past request_deadline", count, address)
+            self._refused.clear()
+            self._cut_off.clear()
+            self._guards_logged = time.monotonic()
         cutoff = time.monotonic() - self.request_deadline
         for channel in list(self.active_channels.values()):
             started = getattr(channel, "request_started", None)
-            if started is not None and started < cutoff:
-                log.warning(
-                    "closed a connection from %s: request not received in %.0f s",
-                    channel.addr[0],
-                    self.request_deadline,
-                )
+            if started is not None and started < cutoff and not channel.will_close:
+                self._cut_off[channel.addr[0]] += 1
                 channel.will_close = True
 
 

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.errors import UserError
+
 # SQuAD v1.1 dev, 0-based article positions in file order: the one split every program uses.
 SQUAD_TRAIN_ARTICLES = range(0, 34)  # articles 1-34: training
 SQUAD_VALIDATION_ARTICLES = range(34, 36)  # articles 35-36: tuning and checkpoint choice
 SQUAD_HELD_OUT_ARTICLES = range(36, 48)  # articles 37-48: reported, never tuned on
 
 
-class QuestionFileError(ValueError):
+class QuestionFileError(UserError, ValueError):
     """A question file that cannot be read; the message names the file and line."""
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.errors import MissingPath, UserError
+
 # Legacy single-byte text (Windows "ANSI", then ISO 8859-1, which decodes any byte) is what
 # archives hold when they are not UTF-8; the BBC set has a £ sign in cp1252.
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
@@ -22,7 +24,7 @@ Problem = tuple[str, str]  # (path, reason)
 CorpusPaths = Path | Sequence[Path]  # one corpus (a folder or a file), or several
 
 
-class ArticleError(ValueError):
+class ArticleError(UserError, ValueError):
     """A file that holds no usable article; the message says why."""
 
 
@@ -70,7 +72,7 @@ def corpus_files(root: Path, problems: list[Problem] | None = None) -> list[Path
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise FileNotFoundError(f"corpus not found: {root}")
+        raise MissingPath(f"corpus not found: {root}")
     problems = [] if problems is None else problems
     inside = root.resolve()
     found: list[Path] = []

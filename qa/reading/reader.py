@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from qa.config import READER_DEVICES, READER_PRECISIONS, SettingError, Settings
+from qa.errors import MissingPath, UserError
 from qa.schema import Answer, Chunk, Passage
 
 _CANDIDATES_PER_WINDOW = 20
@@ -24,7 +25,7 @@ _CANDIDATES_PER_WINDOW = 20
 _EDGE_CHARACTERS = "\"'‘’“”«»,;: \n"
 
 
-class QuestionTooLong(ValueError):
+class QuestionTooLong(UserError, ValueError):
     """A question with too many tokens to leave room for the passage in a reader window."""
 
 
@@ -123,7 +124,7 @@ class Reader:
                 from qa.reading.reader_models import load_reader_model
 
                 if not Path(self.model_path).is_dir():
-                    raise FileNotFoundError(f"reader model folder not found: {self.model_path}")
+                    raise MissingPath(f"reader model folder not found: {self.model_path}")
                 if self.threads:
                     torch.set_num_threads(self.threads)
                 device = _torch_device(self.device)

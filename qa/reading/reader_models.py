@@ -13,6 +13,7 @@ from typing import Any
 
 from qa.base_model import resolve_model_path
 from qa.config import SHIPPED_READERS
+from qa.errors import MissingPath
 
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -22,7 +23,7 @@ def reader_folder(reader: str) -> Path:
     if reader in SHIPPED_READERS:
         folder = SHIPPED_READERS[reader]
         if not folder.is_dir():
-            raise FileNotFoundError(
+            raise MissingPath(
                 f"the {reader} reader is not shipped in this checkout ({folder}); "
                 "choose --reader "
                 f"{' or '.join(n for n in SHIPPED_READERS if SHIPPED_READERS[n].is_dir())} "
@@ -32,7 +33,7 @@ def reader_folder(reader: str) -> Path:
     folder = Path(reader).expanduser()
     if not folder.is_dir():
         names = ", ".join(SHIPPED_READERS)
-        raise FileNotFoundError(
+        raise MissingPath(
             f"reader {reader!r} is neither a shipped reader ({names}) nor a model folder"
         )
     return folder

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from qa.errors import UserError
 from qa.retrieval.store import ArticleStore, ChunkTable
 
 _Value = TypeVar("_Value")
 
 
-class BadFilter(ValueError):
+class BadFilter(UserError, ValueError):
     """A filter value the user must fix; the message says which and why."""
 
 

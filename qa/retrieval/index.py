@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.config import Settings
+from qa.errors import MissingPath
 from qa.ingest.files import CorpusPaths, corpus_roots
 from qa.retrieval.bm25 import BM25Index
 from qa.retrieval.build import BuildFailed, build_index
@@ -77,7 +78,7 @@ def ensure_index(
     else:
         for path in corpus_roots(corpus_path):
             if not path.exists():
-                raise FileNotFoundError(f"corpus not found: {path} (a rebuild needs the corpus)")
+                raise MissingPath(f"corpus not found: {path} (a rebuild needs the corpus)")
     reason = staleness(root, settings, corpus_path)
     if reason is None:
         try:

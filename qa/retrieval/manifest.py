@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.config import Settings
+from qa.errors import UserError
 from qa.files import sha256_of
 from qa.ingest.files import (
     ArticleError,
@@ -34,7 +35,7 @@ NO_INDEX = "no index yet"
 CALIBRATION_FILE = "calibration.json"  # settings fitted on this build (qa eval --calibrate)
 
 
-class IndexProblem(Exception):
+class IndexProblem(UserError):
     """The index cannot be used as it is; the message names the file and says why."""
 
 

@@ -3,9 +3,11 @@ it answers. The Flask app, the CLI and the tests all go through here."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 
+from qa.errors import UserError
 from qa.reading.reader import QuestionTooLong
 from qa.retrieval.filters import Filters
 from qa.schema import Answer, Article, Citation, Passage
@@ -15,7 +17,7 @@ MAX_QUESTION_CHARS = 1000
 MAX_BATCH_QUESTIONS = 32
 
 
-class BadQuestion(ValueError):
+class BadQuestion(UserError, ValueError):
     """A question the service refuses; the message is meant for the user."""
 
 
@@ -118,6 +120,13 @@ def passage_json(passage: Passage) -> dict[str, Any]:
     }
 
 
+def _as_sent(value: object, limit: int = 200) -> str:
+    """What a client sent as a question, shown back in its error row: text as it came, anything
+    else as JSON would write it; cut at ``limit`` characters."""
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def article_summary_json(article: Article) -> dict[str, Any]:
     """An article in a listing: what it is, without its text."""
     return {
@@ -152,7 +161,7 @@ def ask_batch(
             question = check_question(value)
             pipeline.reader.check_question(question)
         except (BadQuestion, QuestionTooLong) as exc:
-            rows.append({"question": value if isinstance(value, str) else None, "error": str(exc)})
+            rows.append({"question": _as_sent(value), "error": str(exc)})
             continue
         good.append((len(rows), question))
         rows.append({})  # filled below, once the good questions are read together

@@ -72,3 +72,12 @@ def test_passages_come_cited_and_need_their_citation(bundled_pipeline: Pipeline)
     assert api.passage_json(passage)["place"] == passage.citation.place
     with pytest.raises(ValueError, match="take passages from the retriever"):
         api.passage_json(replace(passage, citation=None))
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [(42, "42"), (None, "null"), (["a", 1], '["a", 1]'), ("x" * 1500, "x" * 199 + "…")],
+)
+def test_a_batch_error_row_shows_what_was_sent(sent: object, shown: str) -> None:
+    rows = api.ask_batch(None, [sent])  # type: ignore[arg-type]  # refused before any reading
+    assert rows[0]["question"] == shown and rows[0]["error"]
