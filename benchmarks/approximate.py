@@ -1,7 +1,7 @@
 """Approximate dense search against exact, on real embeddings: BBC news chunks plus the
 paragraphs of SQuAD train (about 30k passages), queried with SQuAD train questions.
 
-    python benchmarks/approximate.py [--queries 500] [--squad-paragraphs N] [--vectors FILE]
+    python -m benchmarks.approximate [--queries 500] [--squad-paragraphs N] [--vectors FILE]
 
 Reports, for the exact flat index and IVF / HNSW at several search efforts: build seconds,
 recall@10 against exact, query p50 / p95 and the latency ratio to exact. The embeddings are
@@ -19,16 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.ingest.articles import load_corpus  # noqa: E402
-from qa.ingest.chunking import chunk_articles  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
-from qa.retrieval.build import passage_text  # noqa: E402
-from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort  # noqa: E402
-from qa.service.pipeline import resolve_settings  # noqa: E402
+from benchmarks._shared import SHARED_DATA
+from benchmarks._table import print_table
+from qa.config import Settings
+from qa.ingest.articles import load_corpus
+from qa.ingest.chunking import chunk_articles
+from qa.metrics import percentile
+from qa.retrieval.build import passage_text
+from qa.retrieval.dense import DenseIndex, Embedder, SearchEffort
+from qa.service.pipeline import resolve_settings
 
 
 def real_passages_and_questions(

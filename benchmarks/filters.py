@@ -1,7 +1,7 @@
 """Filter work per question: what a date and source filter costs retrieval before it can search,
 worked out on every question (before) or once per distinct filter (FilterCache, after).
 
-    python benchmarks/filters.py [--articles 2224,100000] [--repeats 20]
+    python -m benchmarks.filters [--articles 2224,100000] [--repeats 20]
 
 Synthetic articles with the scale benchmark's dates and sources (one in 50 undated), ten chunks
 each; the work is the chunk mask plus the count of undated articles left out.
@@ -10,7 +10,6 @@ each; the work is the chunk mask plus the count of undated articles left out.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -18,13 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-from scale import CHUNKS_PER_ARTICLE, article_metadata  # noqa: E402
-
-from qa.retrieval.filters import FilterCache, Filters  # noqa: E402
-from qa.retrieval.store import ArticleStore, ChunkTable  # noqa: E402
-from qa.schema import Article  # noqa: E402
+from benchmarks._table import print_table
+from benchmarks.scale import CHUNKS_PER_ARTICLE, article_metadata
+from qa.retrieval.filters import FilterCache, Filters
+from qa.retrieval.store import ArticleStore, ChunkTable
+from qa.schema import Article
 
 
 def chunk_table(folder: Path, n: int) -> ChunkTable:

@@ -1,6 +1,6 @@
 """Index build time on Ray against a local build: BBC news articles, 1 and 2 local Ray workers.
 
-    python benchmarks/ray_build.py [--articles 600] [--workers 1,2]
+    python -m benchmarks.ray_build [--articles 600] [--workers 1,2]
 
 Each build starts from an empty index folder, so every chunk is embedded. The local build uses
 all cores in one process; each Ray worker is an actor holding the dense model with one core.
@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA  # noqa: E402
-from qa.retrieval.build import build_index  # noqa: E402
-from qa.service.pipeline import resolve_settings  # noqa: E402
+from benchmarks._shared import SHARED_DATA
+from benchmarks._table import print_table
+from qa.retrieval.build import build_index
+from qa.service.pipeline import resolve_settings
 
 
 def main() -> None:

@@ -1,10 +1,10 @@
 """Reading throughput of concurrent questions through the service's ReadBatcher, on the device the
 reader runs on (the CPU here; a GPU where torch sees one, ``reader_device`` auto).
 
-    python benchmarks/read_batching.py [--index DIR] [--questions 64] [--seconds 20]
+    python -m benchmarks.read_batching [--index DIR] [--questions 64] [--seconds 20]
                                        [--clients 1,8,32] [--batch-questions 1,8]
-    python benchmarks/read_batching.py --save-passages FILE   # retrieve here ...
-    python benchmarks/read_batching.py --passages FILE         # ... read on another machine
+    python -m benchmarks.read_batching --save-passages FILE   # retrieve here ...
+    python -m benchmarks.read_batching --passages FILE         # ... read on another machine
 
 Each question's passages are retrieved from the BBC index once, before any timing, so the figures
 isolate the reader passes that concurrent requests share (``benchmarks/service.py`` measures the
@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _crowd import crowd  # noqa: E402
-from _table import print_table  # noqa: E402
-from service import BBC, questions  # noqa: E402
-
-from qa.config import Settings  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
-from qa.reading.read_batcher import ReadBatcher  # noqa: E402
-from qa.reading.reader import Reader  # noqa: E402
-from qa.schema import Chunk, Passage  # noqa: E402
+from benchmarks._crowd import crowd
+from benchmarks._table import print_table
+from benchmarks.service import BBC, questions
+from qa.config import Settings
+from qa.metrics import percentile
+from qa.reading.read_batcher import ReadBatcher
+from qa.reading.reader import Reader
+from qa.schema import Chunk, Passage
 
 Asks = list[tuple[str, list[Passage]]]
 

@@ -1,25 +1,22 @@
 """Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched) and the latency of
 reading 5 passages of about 200 tokens, per reader, weights precision and thread count.
 
-    python benchmarks/reader.py [--readers fast,accurate] [--precisions float32,bfloat16,int8]
+    python -m benchmarks.reader [--readers fast,accurate] [--precisions float32,bfloat16,int8]
                                 [--repeats 20]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.evaluation.questions import load_questions, parse_article_range  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
-from qa.reading.reader import Reader  # noqa: E402
-from qa.schema import Chunk, Passage  # noqa: E402
+from benchmarks._shared import SHARED_DATA
+from benchmarks._table import print_table
+from qa.config import Settings
+from qa.evaluation.questions import load_questions, parse_article_range
+from qa.metrics import percentile
+from qa.reading.reader import Reader
+from qa.schema import Chunk, Passage
 
 SQUAD = SHARED_DATA / "squad" / "dev-v1.1.json"
 

@@ -1,6 +1,6 @@
 """Retrieval benchmark: recall/MRR on held-out SQuAD questions, build cost and latency on BBC news.
 
-    python benchmarks/retrieval.py [--data ../shared/data] [--queries 300]
+    python -m benchmarks.retrieval [--data ../shared/data] [--queries 300]
 
 Each corpus is measured in its own process so that peak memory is that corpus's alone.
 """
@@ -18,13 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA  # noqa: E402
-from qa.evaluation.evaluate import evaluate_retriever  # noqa: E402
-from qa.evaluation.questions import Question, load_questions, parse_article_range  # noqa: E402
-from qa.service.pipeline import resolve_settings  # noqa: E402
+from benchmarks._shared import SHARED_DATA
+from benchmarks._table import print_table
+from qa.evaluation.evaluate import evaluate_retriever
+from qa.evaluation.questions import Question, load_questions, parse_article_range
+from qa.service.pipeline import resolve_settings
 
 HELD_OUT = "37-48"
 

@@ -1,7 +1,7 @@
 """Pick chunk size, BM25 parameters and fusion weights on SQuAD dev questions of articles 1-36
 (never 37-48).
 
-    python benchmarks/retrieval_tuning.py [--data ../shared/data] [--articles 1-36]
+    python -m benchmarks.retrieval_tuning [--data ../shared/data] [--articles 1-36]
         [--chunkings 140/40] [--bm25 0.9/0.4,1.5/0.75]
 
 All 48 articles are the corpus, as in the benchmark; only the questions differ. Question
@@ -15,20 +15,18 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA  # noqa: E402
-from qa.evaluation.questions import Question, load_questions, parse_article_range  # noqa: E402
-from qa.ingest.articles import load_corpus  # noqa: E402
-from qa.ingest.chunking import chunk_articles  # noqa: E402
-from qa.metrics import first_hit_rank, mean_reciprocal_rank, recall_at  # noqa: E402
-from qa.retrieval.bm25 import BM25Index  # noqa: E402
-from qa.retrieval.build import passage_text  # noqa: E402
-from qa.retrieval.dense import DenseIndex, Embedder  # noqa: E402
-from qa.retrieval.fusion import Ranking, fuse  # noqa: E402
-from qa.schema import Chunk  # noqa: E402
-from qa.service.pipeline import resolve_settings  # noqa: E402
+from benchmarks._shared import SHARED_DATA
+from benchmarks._table import print_table
+from qa.evaluation.questions import Question, load_questions, parse_article_range
+from qa.ingest.articles import load_corpus
+from qa.ingest.chunking import chunk_articles
+from qa.metrics import first_hit_rank, mean_reciprocal_rank, recall_at
+from qa.retrieval.bm25 import BM25Index
+from qa.retrieval.build import passage_text
+from qa.retrieval.dense import DenseIndex, Embedder
+from qa.retrieval.fusion import Ranking, fuse
+from qa.schema import Chunk
+from qa.service.pipeline import resolve_settings
 
 FUSIONS = [
     *[("rrf", k, w) for k in (60, 10, 5) for w in (0.5, 0.4)],

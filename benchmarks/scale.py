@@ -1,6 +1,6 @@
 """Scale benchmark: index build, size, load, memory and retrieval latency at 10k / 100k / 1M chunks.
 
-    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--queries 200]
+    python -m benchmarks.scale [--sizes 10000,100000,1000000] [--queries 200]
 
 The corpus is made of real sentences (BBC news and SQuAD train paragraphs) reshuffled into new
 140-word chunks, ten to an article, with dates and sources to filter on. Random unit vectors
@@ -25,11 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA  # noqa: E402
-from qa.service.pipeline import resolve_settings  # noqa: E402
+from benchmarks._shared import SHARED_DATA, rss_mb
+from benchmarks._table import print_table
+from qa.service.pipeline import resolve_settings
 
 CHUNK_WORDS = 140
 CHUNKS_PER_ARTICLE = 10
@@ -90,13 +88,6 @@ def synthetic_corpus(n_chunks: int, seed: int = 0):  # type: ignore[no-untyped-d
             for n, (s, p) in enumerate(zip(starts, pieces))
         ]
     return articles, chunks
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def build(size: int, folder: Path) -> dict:

@@ -1,8 +1,8 @@
 """Service benchmark: /api/ask latency and throughput of a real ``qa serve`` on the BBC corpus.
 
-    python benchmarks/service.py [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
-    python benchmarks/service.py --soak-minutes 10
-    python benchmarks/service.py --attacks [--seconds 60]
+    python -m benchmarks.service [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
+    python -m benchmarks.service --soak-minutes 10
+    python -m benchmarks.service --attacks [--seconds 60]
 
 
 For each ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by
@@ -12,11 +12,13 @@ server's RSS. ``--soak-minutes`` instead runs one server for that long at 8 clie
 good questions with hostile requests (too long, nested, malformed, oversized, bad ``top_k``):
 every good request must get 200, every hostile one a 4xx, and the server's RSS must grow less
 than 10% after the first minute. ``--attacks`` runs one server with its default guards through
-four levels, each ``--seconds`` long, while a good client on 127.0.0.2 asks one question after
+levels, each ``--seconds`` long, while a good client on 127.0.0.2 asks one new question after
 another: alone; beside 1,000 slow sockets from 127.0.0.1 (a partial header line, then a byte
 every 25 s, reconnecting when cut off); beside clients sending bodies that claim 400 MB; beside a
-crowd of 64 clients. Each level reports the good client's p50/p95 and errors, the crowd's 503s,
-other 5xx and hangs, and the disk and memory the server used. Traffic stays on loopback.
+crowd of 64 clients (each on its own address, asking new questions); then one question again
+and again, which the answer cache answers. Each level reports the good client's p50/p95 and
+errors, the crowd's 503s, other 5xx and hangs, and the disk and memory the server used. Traffic
+stays on loopback.
 """
 
 from __future__ import annotations
@@ -36,12 +38,11 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _crowd import crowd  # noqa: E402
-from _table import print_table  # noqa: E402
-
-from qa.config import SHARED_DATA, Settings  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
+from benchmarks._crowd import crowd
+from benchmarks._shared import SHARED_DATA, rss_mb
+from benchmarks._table import print_table
+from qa.config import Settings
+from qa.metrics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 BBC = SHARED_DATA / "bbc-news"
@@ -55,13 +56,6 @@ def questions(n: int) -> list[str]:
         f"{p.read_text(encoding='utf-8', errors='replace').split(chr(10), 1)[0].strip()}?"
         for p in files
     ]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subprocess.Popen, str]:
@@ -237,12 +231,19 @@ def huge_bodies(port: int, stop: threading.Event, refused: list[float]) -> None:
             pass
 
 
+def unique(asks: list[str], turn: int) -> str:
+    """A question never asked before in the run, so that the answer cache cannot serve it."""
+    return f"{asks[turn % len(asks)]} (turn {turn})"
+
+
 def crowd_client(
     url: str, asks: list[str], turn: int, step: int, stop: threading.Event, statuses: list[int]
 ) -> None:
-    """One of a crowd on 127.0.0.1, asking again as soon as it has an answer."""
+    """One of a crowd, each on its own loopback address (127.0.1.N), asking again as soon as it
+    has an answer."""
+    address = f"127.0.1.{turn + 1}"
     while not stop.is_set():
-        statuses.append(ask_from(url, asks[turn % len(asks)], "127.0.0.1"))
+        statuses.append(ask_from(url, unique(asks, turn), address))
         turn += step
 
 
@@ -252,7 +253,8 @@ def attacks(args: argparse.Namespace, asks: list[str]) -> None:
     spool = tempfile.gettempdir()
     rows = []
     try:
-        for level in ("alone", "1,000 slow sockets", "400 MB bodies", "64 clients"):
+        levels = ("alone", "1,000 slow sockets", "400 MB bodies", "64 clients", "repeated question")
+        for level in levels:
             stop, refused = threading.Event(), []
             crowd_statuses: list[int] = []
             disk_before = shutil.disk_usage(spool).used
@@ -278,7 +280,8 @@ def attacks(args: argparse.Namespace, asks: list[str]) -> None:
             good_errors, turn, deadline = 0, 0, time.time() + args.seconds
             while time.time() < deadline:
                 started = time.perf_counter()
-                status = ask_from(url, asks[turn % len(asks)])
+                repeated = level == "repeated question"  # the answer cache's hits
+                status = ask_from(url, asks[0] if repeated else unique(asks, 1000 + turn))
                 if status == 200:
                     good.append((time.perf_counter() - started) * 1000)
                 else:

@@ -13,10 +13,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.config import CHOICES, Settings, package_version
 from qa.errors import UserError
+
+if TYPE_CHECKING:  # the command's modules load lazily: `qa --help` imports no model library
+    from qa.evaluation.evaluate import EvalResult
+    from qa.evaluation.questions import Question
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -337,7 +341,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.evaluation import evaluate
     from qa.evaluation.questions import load_questions, parse_article_range
 
     questions = load_questions(args.questions, parse_article_range(args.articles))[: args.limit]
@@ -345,36 +348,66 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--calibrate needs --mode end-to-end")
     if args.threshold is not None:
         settings = settings.replace(no_answer_threshold=args.threshold)
-    if args.mode == "reader":
-        from qa.reading.reader import Reader
-
-        reader = Reader.from_settings(settings)
-        # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
-        # or a threshold is given; SQuAD v1.1 protocol (always answer) otherwise.
-        abstains = args.threshold is not None or any(not q.answerable for q in questions)
-        threshold = settings.no_answer_threshold if abstains else None
-        result = evaluate.evaluate_reader(
-            questions, lambda q, text: reader.read_text(q, text, top_n=1), threshold
-        )
-    else:
-        pipeline = _pipeline(args, settings)
-        if args.mode == "retriever":
-            filters = _filters(args)
-            result = evaluate.evaluate_retriever(
-                questions,
-                lambda q, k: pipeline.retrieve(q, k, filters=filters),
-                args.top_k or RETRIEVER_DEPTH,
-            )
-        else:
-            filters = _filters(args)
-            result = evaluate.evaluate_end_to_end(
-                questions,
-                lambda q, k: pipeline.retrieve(q, k, filters=filters),
-                pipeline.answer,
-                args.top_k or settings.top_k,
-            )
+    evaluate_mode = {
+        "reader": _eval_reader,
+        "retriever": _eval_retriever,
+        "end-to-end": _eval_end_to_end,
+    }[args.mode]
+    result = evaluate_mode(args, settings, questions)
     result.summary["settings"] = _run_settings(settings, args)
-    print(f"{args.mode} evaluation of {args.questions} ({len(questions)} questions)")
+    _report_eval(args, settings, result, len(questions))
+    return 0
+
+
+def _eval_reader(
+    args: argparse.Namespace, settings: Settings, questions: list[Question]
+) -> EvalResult:
+    """The reader alone on each question's own paragraph."""
+    from qa.evaluation.evaluate import evaluate_reader
+    from qa.reading.reader import Reader
+
+    reader = Reader.from_settings(settings)
+    # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
+    # or a threshold is given; SQuAD v1.1 protocol (always answer) otherwise.
+    abstains = args.threshold is not None or any(not q.answerable for q in questions)
+    threshold = settings.no_answer_threshold if abstains else None
+    return evaluate_reader(questions, lambda q, text: reader.read_text(q, text, top_n=1), threshold)
+
+
+def _eval_retriever(
+    args: argparse.Namespace, settings: Settings, questions: list[Question]
+) -> EvalResult:
+    from qa.evaluation.evaluate import evaluate_retriever
+
+    pipeline, filters = _pipeline(args, settings), _filters(args)
+    return evaluate_retriever(
+        questions,
+        lambda q, k: pipeline.retrieve(q, k, filters=filters),
+        args.top_k or RETRIEVER_DEPTH,
+    )
+
+
+def _eval_end_to_end(
+    args: argparse.Namespace, settings: Settings, questions: list[Question]
+) -> EvalResult:
+    from qa.evaluation.evaluate import evaluate_end_to_end
+
+    pipeline, filters = _pipeline(args, settings), _filters(args)
+    return evaluate_end_to_end(
+        questions,
+        lambda q, k: pipeline.retrieve(q, k, filters=filters),
+        pipeline.answer,
+        args.top_k or settings.top_k,
+    )
+
+
+def _report_eval(
+    args: argparse.Namespace, settings: Settings, result: EvalResult, count: int
+) -> None:
+    """The table, then what was asked for: a calibration, the JSON, the HTML report."""
+    from qa.evaluation import evaluate
+
+    print(f"{args.mode} evaluation of {args.questions} ({count} questions)")
     print(evaluate.format_table(result.summary))
     if args.calibrate:
         from qa.evaluation.calibration import best_point, replay, save_threshold
@@ -398,7 +431,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
         write_report(args.report, result, result.summary["settings"], str(args.questions))
         print(f"wrote {args.report}")
-    return 0
 
 
 def _run_settings(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:

@@ -18,8 +18,6 @@ from qa.errors import UserError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-# Training and evaluation data of a development checkout; never copied into the project.
-SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
 # Readers shipped with the package, by the name the ``reader`` setting takes.
 SHIPPED_READERS = {
     "fast": PACKAGE_DIR / "models" / "fast",

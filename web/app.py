@@ -373,6 +373,8 @@ def serve(
         request_deadline=settings.request_deadline,
         connections_per_address=settings.connections_per_address,
     )
+    # Waitress warns at every queued task; the bound on waiting work (503s) is ours to report.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     pipeline, index = load()
     pipeline.warm_up()
     server.start(create_app(pipeline, index))

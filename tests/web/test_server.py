@@ -165,7 +165,7 @@ def test_a_repeated_question_is_answered_from_the_cache(server: Server) -> None:
         timeout=60,
     ).json()  # fmt: skip
     assert first["cached"] is False and again["cached"] is True
-    assert again["answer"] == first["answer"] and again["timings_ms"]["total"] < 5
+    assert again["answer"] == first["answer"] and set(again["timings_ms"]) == {"total"}
     filtered = requests.get(
         f"{server.url}/api/ask", params={"q": question, "since": "2025-01-01"}, timeout=60
     ).json()
