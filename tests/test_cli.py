@@ -461,3 +461,28 @@ def test_ask_with_an_unreachable_server_is_a_usage_error(
     assert main(["ask", "Who sings?", "--server", url]) == 2
     assert capsys.readouterr().err.startswith(f"qa ask: error: cannot reach {url}:")
     assert main(["ask", "Who sings?", "--server", url, "--threshold", "0.3"]) == 2
+
+
+def test_each_command_lists_only_the_settings_it_uses_each_with_help_and_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command, present, absent in (
+        ("index", "--chunk-words", ["--reader ", "--top-k", "--request-deadline"]),
+        ("search", "--rrf-k", ["--reader ", "--request-deadline"]),
+        ("ask", "--reader ", ["--request-deadline", "--connections-per-address"]),
+        ("serve", "--request-deadline", []),
+    ):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert present in text and not [flag for flag in absent if flag in text]
+        assert "see Settings." not in text
+    assert "--chunk-words CHUNK_WORDS\n                        words per chunk (default: 140)" in (
+        _help("index", capsys)
+    )
+
+
+def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
