@@ -81,3 +81,21 @@ def test_report_renders_in_chromium_without_errors(
         first_f1 = page.locator("#questions tbody tr").first.locator("td").nth(5).inner_text()
         assert float(first_f1) == min(r.f1 for r in result.records)
         browser.close()
+
+
+def test_the_report_leaves_the_warm_up_out_of_the_latency_plot_and_lists_settings_once() -> None:
+    from qa.evaluation.evaluate import EvalResult, QuestionRecord
+    from qa.evaluation.report import render_report
+
+    latencies = [9000.0] + [10.0 * n for n in range(1, 13)]  # the first loads the models
+    records = [
+        QuestionRecord(f"q{n}", "Who?", ("a",), ms, prediction="a", em=1.0, f1=1.0, score=0.9)
+        for n, ms in enumerate(latencies)
+    ]
+    settings = {"reader": "fast", "top_k": 5}
+    summary = {"n": 13, "exact_match": 100.0, "f1": 100.0, "latency_ms_p50": 70.0,
+               "latency_ms_p95": 9000.0, "settings": settings}  # fmt: skip
+    html = render_report(EvalResult("reader", summary, records), settings, "set.jsonl")
+    assert "the first, which loads the models, left out" in html
+    assert ">115<" in html and ">8625<" not in html  # bins up to 120 ms, not up to 9 s
+    assert html.count("<td>reader</td>") == 1
