@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -58,11 +59,16 @@ def questions(n: int) -> list[str]:
     ]
 
 
-def start_server(args: argparse.Namespace, batch_questions: int) -> tuple[subprocess.Popen, str]:
+def start_server(
+    args: argparse.Namespace, batch_questions: int, cache: bool = False
+) -> tuple[subprocess.Popen, str]:
+    """``qa serve`` on BBC news with its defaults; without ``cache`` every question is read (the
+    load levels repeat their 100 questions)."""
     flags = ["--corpus", str(BBC), "--index", str(args.index), "--port", str(args.port)]
-    threads = ["--http-threads", str(max(8, max(args.clients)))]
-    command = [sys.executable, "-m", "qa.cli", "serve", *flags, *threads]
+    command = [sys.executable, "-m", "qa.cli", "serve", *flags]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_READ_BATCH_QUESTIONS": str(batch_questions)}
+    if not cache:
+        env["QA_ANSWER_CACHE_SIZE"] = "0"
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{args.port}"
     started = time.time()
@@ -231,25 +237,28 @@ def huge_bodies(port: int, stop: threading.Event, refused: list[float]) -> None:
             pass
 
 
-def unique(asks: list[str], turn: int) -> str:
+_ASKED = itertools.count()
+
+
+def unique(asks: list[str]) -> str:
     """A question never asked before in the run, so that the answer cache cannot serve it."""
-    return f"{asks[turn % len(asks)]} (turn {turn})"
+    n = next(_ASKED)
+    return f"{asks[n % len(asks)]} (#{n})"
 
 
 def crowd_client(
-    url: str, asks: list[str], turn: int, step: int, stop: threading.Event, statuses: list[int]
+    url: str, asks: list[str], member: int, stop: threading.Event, statuses: list[int]
 ) -> None:
-    """One of a crowd, each on its own loopback address (127.0.1.N), asking again as soon as it
-    has an answer."""
-    address = f"127.0.1.{turn + 1}"
+    """Member ``member`` of a crowd, on its own loopback address (127.0.1.N), asking again as
+    soon as it has an answer."""
+    address = f"127.0.1.{member + 1}"
     while not stop.is_set():
-        statuses.append(ask_from(url, unique(asks, turn), address))
-        turn += step
+        statuses.append(ask_from(url, unique(asks), address))
 
 
 def attacks(args: argparse.Namespace, asks: list[str]) -> None:
     """The good client's answers beside each attack, one server, one run."""
-    server, url = start_server(args, Settings().read_batch_questions)
+    server, url = start_server(args, Settings().read_batch_questions, cache=True)
     spool = tempfile.gettempdir()
     rows = []
     try:
@@ -268,9 +277,7 @@ def attacks(args: argparse.Namespace, asks: list[str]) -> None:
                 ]
             elif level == "64 clients":
                 attackers = [
-                    threading.Thread(
-                        target=crowd_client, args=(url, asks, n, 64, stop, crowd_statuses)
-                    )
+                    threading.Thread(target=crowd_client, args=(url, asks, n, stop, crowd_statuses))
                     for n in range(64)
                 ]
             for attacker in attackers:
@@ -281,7 +288,7 @@ def attacks(args: argparse.Namespace, asks: list[str]) -> None:
             while time.time() < deadline:
                 started = time.perf_counter()
                 repeated = level == "repeated question"  # the answer cache's hits
-                status = ask_from(url, asks[0] if repeated else unique(asks, 1000 + turn))
+                status = ask_from(url, asks[0] if repeated else unique(asks))
                 if status == 200:
                     good.append((time.perf_counter() - started) * 1000)
                 else:

@@ -187,8 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0: any free port")
-    http_threads = "threads answering HTTP requests (--threads is torch's)"
-    serve.add_argument("--http-threads", type=_positive, default=8, help=http_threads)
+    http_threads = (
+        "threads taking HTTP requests (default: 64): enough to bring waiting requests to the "
+        "reader's queue, where the bound on waiting work applies (one thread reads; --threads "
+        "is torch's)"
+    )
+    serve.add_argument("--http-threads", type=_positive, default=64, help=http_threads)
     serve.add_argument(
         "--connection-limit",
         type=_positive,

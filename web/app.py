@@ -354,7 +354,7 @@ def serve(
     settings: Settings,
     host: str = "127.0.0.1",
     port: int = 8000,
-    threads: int = 8,
+    threads: int = 64,
     connection_limit: int = 1000,
 ) -> None:
     """Hold the port, load the index and models, then serve (web.server has the guards).

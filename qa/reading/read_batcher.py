@@ -4,8 +4,12 @@ Request threads hand their questions to the batcher and wait. While a pass runs,
 gather; the next pass takes up to ``max_questions`` of them, one from each waiting request in
 turn, so a lone question is read in the next pass even behind a batch of 32. A lone question
 waits for no timer, and a crowd gets fuller batches, which two cores run faster per question
-than one by one. Work waiting is bounded: past ``max_waiting_passages`` a request is refused at
-once (Overloaded, with the time the queue needs to drain) instead of queueing without end.
+than one by one. Waiting is bounded: a request is refused at once (Overloaded, with the time the
+queue ahead of it needs) when the passages read before its own are done, plus its own, would pass
+``max_waiting_passages``. Read in turns, what is ahead of a request is the pass being read and,
+from each waiting request, as many passages as its own: a lone question behind a batch of 32
+has one question of the batch ahead of it, not 32. A request bigger than the bound is taken only
+when nothing waits.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ class _Job:
     result: Future = field(default_factory=Future)
 
 
+def _passages(request: deque[_Job]) -> int:
+    return sum(len(job.passages) for job in request)
+
+
 class ReadBatcher:
     def __init__(self, reader: Reader, max_questions: int, max_waiting_passages: int = 0) -> None:
         self.reader = reader
@@ -50,6 +58,7 @@ class ReadBatcher:
         self.max_waiting_passages = max_waiting_passages  # 0: no bound
         self._requests: deque[deque[_Job]] = deque()  # each request's jobs not yet taken
         self._waiting = 0  # passages queued or being read
+        self._reading = 0  # passages of the pass being read now
         self._seconds_per_passage = _FIRST_GUESS_S_PER_PASSAGE
         self._ready = threading.Condition()
         self._worker: threading.Thread | None = None
@@ -72,10 +81,11 @@ class ReadBatcher:
         jobs = [_Job(question, passages, top_n) for question, passages in requests]
         cost = sum(len(job.passages) for job in jobs)
         with self._ready:
-            bound = self.max_waiting_passages
-            if bound and self._waiting and self._waiting + cost > bound:
-                drain = self._waiting * self._seconds_per_passage
-                raise Overloaded(self._waiting, max(1, math.ceil(drain)))
+            ahead = self._reading + sum(min(_passages(r), cost) for r in self._requests)
+            busy = self._reading or self._requests
+            if self.max_waiting_passages and busy and ahead + cost > self.max_waiting_passages:
+                wait = ahead * self._seconds_per_passage
+                raise Overloaded(self._waiting, max(1, math.ceil(wait)))
             self._waiting += cost
             self._requests.append(deque(jobs))
             self._ensure_worker()
@@ -102,6 +112,7 @@ class ReadBatcher:
                 jobs.append(request.popleft())
                 if request:
                     self._requests.append(request)
+            self._reading = sum(len(job.passages) for job in jobs)
             return jobs
 
     def _work(self) -> None:
@@ -112,6 +123,7 @@ class ReadBatcher:
             self._read(jobs)
             with self._ready:
                 self._waiting -= passages
+                self._reading = 0
                 if passages:
                     measured = (time.perf_counter() - started) / passages
                     self._seconds_per_passage = 0.8 * self._seconds_per_passage + 0.2 * measured

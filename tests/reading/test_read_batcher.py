@@ -67,3 +67,19 @@ def test_work_past_the_bound_is_refused_at_once_with_a_retry_time() -> None:
         running.result(5), fits.result(5)
     assert batcher.waiting_passages == 0
     assert batcher.read("q4", passages(10)) == []  # once drained, a full-sized request is read
+
+
+def test_a_lone_question_behind_a_big_batch_is_taken_though_the_total_passes_the_bound() -> None:
+    reader = GatedReader()
+    batcher = ReadBatcher(reader, max_questions=4, max_waiting_passages=10)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(3) as pool:
+        big = pool.submit(batcher.read_all, [(f"b{n}", passages(1)) for n in range(30)])
+        assert reader.started.wait(5)  # its first pass is read; 26 of its passages wait
+        lone = pool.submit(batcher.read, "lone", passages(1))  # 4 reading + 1 ahead + 1 <= 10
+        while batcher.waiting_passages < 31:
+            pass
+        with pytest.raises(Overloaded):  # another batch of 8: 4 + 8 + 1 ahead of it, + 8 > 10
+            batcher.read_all([(f"c{n}", passages(1)) for n in range(8)])
+        reader.gate.set()
+        big.result(5), lone.result(5)
+    assert "lone" in reader.passes[1]
