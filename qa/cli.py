@@ -12,15 +12,17 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.config import CHOICES, Settings, package_version
+from qa.config import CHOICES, Settings, package_version, to_bool
 from qa.errors import UserError
 
 if TYPE_CHECKING:  # the command's modules load lazily: `qa --help` imports no model library
     from qa.evaluation.evaluate import EvalResult
     from qa.evaluation.questions import Question
+    from qa.retrieval.filters import Filters
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -40,6 +42,7 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "chunk_words": "words per chunk",
         "chunk_overlap_words": "words two neighbouring chunks share",
         "max_article_chars": "longer articles are cut here, with a warning",
+        "folder_sources": "an article without a source takes its first folder's name (true/false)",
         "dense_model": "sentence-transformers model name or folder",
         "bm25_k1": "BM25 term saturation",
         "bm25_b": "BM25 length normalization",
@@ -70,6 +73,8 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "reader_precision": "reader weights in memory (auto: bfloat16 where computed natively)",
         "reader_device": "where the reader runs (auto: a GPU when torch sees one)",
         "rank_decay": "answer score = reader score x passage rank ^ -rank_decay",
+        "conflict_ratio": "answers of other articles within this share of the best are weighed "
+        "against it: when they differ, the articles disagree",
     },
     "serving": {
         "read_batch_questions": "questions one reader pass takes at most",
@@ -103,7 +108,13 @@ def setting_flags() -> list[str]:
 def _settings_options(command: str) -> argparse.ArgumentParser:
     """The settings ``command`` uses, as flags in their groups, each with its default."""
     options = argparse.ArgumentParser(add_help=False)
-    types = {"int": int, "float": float, "str": str, "Path": Path}
+    types: dict[str, Callable[[str], Any]] = {
+        "int": int,
+        "float": float,
+        "str": str,
+        "Path": Path,
+        "bool": to_bool,
+    }
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     defaults = Settings()
     for group_name in COMMAND_GROUPS[command]:
@@ -132,6 +143,9 @@ def _filter_options() -> argparse.ArgumentParser:
     )
     group.add_argument("--until", help="only articles dated on or before this ISO date")
     group.add_argument("--source", help="only articles of this source")
+    group.add_argument(
+        "--as-of", help="answer as the archive stood on this ISO date (articles up to it)"
+    )
     return filters
 
 
@@ -236,7 +250,10 @@ def _filters(args: argparse.Namespace):
     from qa.retrieval.filters import Filters
 
     return Filters.parse(
-        getattr(args, "since", None), getattr(args, "until", None), getattr(args, "source", None)
+        getattr(args, "since", None),
+        getattr(args, "until", None),
+        getattr(args, "source", None),
+        getattr(args, "as_of", None),
     )
 
 
@@ -328,6 +345,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
+    print("\n".join(answer_lines(data)))
+    return 0
+
+
+def answer_lines(data: dict[str, Any]) -> list[str]:
+    """What ``qa ask`` prints for the API's JSON of one answered question."""
+    filters = data.get("filters") or {}
+    if filters.get("matched_articles") == 0:
+        undated = filters.get("undated_excluded") or 0
+        left_out = f" ({undated} undated articles are left out of a date filter)" if undated else ""
+        return [f"No article matches these filters{left_out}."]
     answer = data["answer"]
     if answer is None:
         best = (
@@ -335,18 +363,26 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             if data["answers"]
             else ""
         )
-        print(f"No answer: the articles do not say{best}.")
-        return 0
-    print(f"{answer['text']}  (confidence {answer['score']:.2f})")
+        return [f"No answer: the articles do not say{best}."]
+    when = f" ({answer['resolved_date']})" if answer.get("resolved_date") else ""
+    lines = [f"{answer['text']}{when}  (confidence {answer['score']:.2f})"]
     for citation in answer["citations"]:
-        print(
+        lines.append(
             f"  - {citation['title']} ({citation['date'] or 'undated'}), {citation['article_id']} "
             f"chars {citation['start']}-{citation['end']}"
         )
     context, offset = answer["context"], answer["start"] - answer["context_start"]
     length = answer["end"] - answer["start"]
-    print(f'  "{_quoted_span(context, offset, offset + length)}"')
-    return 0
+    lines.append(f'  "{_quoted_span(context, offset, offset + length)}"')
+    if data.get("conflict"):
+        lines.append("The articles disagree:")
+        for entry in data["timeline"]:
+            span = entry["first_date"] or "undated"
+            if entry["last_date"] and entry["last_date"] != entry["first_date"]:
+                span += f" to {entry['last_date']}"
+            articles = f"{entry['support']} article{'s' if entry['support'] > 1 else ''}"
+            lines.append(f"  - {entry['text']}: {span} ({articles})")
+    return lines
 
 
 def _ask_batch(args: argparse.Namespace, settings: Settings) -> int:
@@ -450,10 +486,14 @@ def _eval_end_to_end(
     from qa.evaluation.evaluate import evaluate_end_to_end
 
     pipeline, filters = _pipeline(args, settings), _filters(args)
+
+    def as_of(day: str | None) -> Filters:
+        return filters if day is None else replace(filters, as_of=day, until=day)
+
     return evaluate_end_to_end(
         questions,
-        lambda q, k: pipeline.retrieve(q, k, filters=filters),
-        pipeline.answer,
+        lambda q, k, day=None: pipeline.retrieve(q, k, filters=as_of(day)),
+        lambda q, passages, day=None: pipeline.answer(q, passages, filters=as_of(day)),
         args.top_k or settings.top_k,
     )
 

@@ -48,6 +48,7 @@ INDEX_FIELDS = (
     "bm25_k1",
     "bm25_b",
     "max_article_chars",
+    "folder_sources",
     "dense_index",
     "approximate_from",
 )
@@ -62,6 +63,9 @@ class Settings:
     chunk_overlap_words: int = 40
     # Longer articles are cut here with a warning: one runaway file must not stall a build.
     max_article_chars: int = 1_000_000
+    # An article without a source takes the first folder under its corpus root as its source
+    # (BBC news: business, entertainment, politics, sport, tech).
+    folder_sources: bool = True
     dense_model: str = DEFAULT_DENSE_MODEL
     # Okapi BM25 over stemmed words, with Anserini's passage-retrieval values (README, "Settings").
     bm25_k1: float = 0.9
@@ -105,6 +109,9 @@ class Settings:
     no_answer_threshold: float = 0.2
     # Answer score = reader score * passage rank ** -rank_decay.
     rank_decay: float = 0.5
+    # Answers from other articles scoring at least this share of the best are weighed against
+    # it: when they say something else, the articles disagree (README, "Answers that know when").
+    conflict_ratio: float = 0.7
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Serving: what one client, or one crowd, may ask of `qa serve` (README, "Deploying").
     request_deadline: float = 15.0  # seconds for a request's headers and body to arrive, in all
@@ -179,8 +186,26 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 _TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
 
 
+def to_bool(value: object) -> bool:
+    """A yes/no setting from a flag or an environment variable: true/false, yes/no, on/off, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
-    converters = {"Path": Path, "int": int, "float": float, "str": str}
+    converters: dict[str, Callable[[Any], Any]] = {
+        "Path": Path,
+        "int": int,
+        "float": float,
+        "str": str,
+        "bool": to_bool,
+    }
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name not in _TYPES:

@@ -82,3 +82,10 @@ class Answer:
     passage_index: int = 0
     # Every place this answer was found, its own first.
     citations: tuple[Citation, ...] = ()
+    # The ISO date a relative or partial date in the answer or its sentence names ("Monday").
+    resolved_date: str | None = None
+
+    @property
+    def support(self) -> int:
+        """How many distinct articles give this answer."""
+        return len({c.article_id for c in self.citations}) or 1

@@ -60,6 +60,9 @@ class FakeRetrieval:
     def undated_excluded(self, filters: Filters) -> int:
         return self.undated if filters.dated else 0
 
+    def matched_articles(self, filters: Filters) -> int:
+        return sum(filters.admits(a.date, a.source) for a in ARTICLES.values())
+
     def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation:
         a = ARTICLES[article_id]
         return Citation(a.id, a.title, a.date, a.source, a.url, start, end, "paragraph 1", score)

@@ -53,7 +53,7 @@ def test_every_setting_is_a_cli_flag_of_the_same_name() -> None:
 
     values = {"chunk_words": "90", "dense_index": "hnsw", "ray_workers": "3", "rank_decay": "0.25"}
     argv = [
-        "search",
+        "ask",
         "q",
         *[a for name, v in values.items() for a in (f"--{name.replace('_', '-')}", v)],
     ]
@@ -64,7 +64,10 @@ def test_every_setting_is_a_cli_flag_of_the_same_name() -> None:
         settings.ray_workers,
         settings.rank_decay,
     ) == (90, "hnsw", 3, 0.25)
-    flags = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["ask"]._actions}
+    commands = build_parser()._subparsers._group_actions[0].choices
+    flags = {
+        a.dest for name in ("index", "search", "ask", "serve") for a in commands[name]._actions
+    }
     assert {f.name for f in dataclasses.fields(Settings)} - set(COMMAND_FLAGS) <= flags
 
 

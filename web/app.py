@@ -75,13 +75,12 @@ def create_app(pipeline: Pipeline, index: Index) -> Flask:
         url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
     )
     # The index does not change while the process runs: what every page shows is computed once.
+    facets = api.archive_facets(index.articles.values())
     page_context = {
         "article_count": len(index.articles),
-        "sources": sorted(
-            {a.source for a in index.articles.values() if a.source}, key=str.casefold
-        ),
+        "sources": [(row["source"], row["articles"]) for row in facets["sources"]],
     }
-    app.extensions["qa"] = _Service(pipeline, index, page_context)
+    app.extensions["qa"] = _Service(pipeline, index, page_context, facets)
     app.register_blueprint(pages)
     for error, handler in _ERROR_HANDLERS:
         app.register_error_handler(error, handler)
@@ -94,6 +93,7 @@ class _Service:
     pipeline: Pipeline
     index: Index
     page_context: dict[str, Any]
+    facets: dict[str, Any]  # sources and months of the archive, with their article counts
 
 
 def _service() -> _Service:
@@ -257,9 +257,9 @@ def health() -> Response:
 
 @pages.get("/api/articles")
 def api_articles() -> Response:
-    return jsonify(
-        articles=[api.article_summary_json(a) for a in _service().index.articles.values()]
-    )
+    service = _service()
+    articles = [api.article_summary_json(a) for a in service.index.articles.values()]
+    return jsonify(articles=articles, **service.facets)
 
 
 @pages.get("/api/articles/<article_id>")
@@ -304,7 +304,9 @@ class _LastResort:
 
 
 def _filters(values: Any) -> Filters:
-    return Filters.parse(values.get("since"), values.get("until"), values.get("source"))
+    return Filters.parse(
+        values.get("since"), values.get("until"), values.get("source"), values.get("as_of")
+    )
 
 
 def _ask_many(pipeline: Pipeline, questions: Any, top_k: int | None, filters: Filters) -> Response:

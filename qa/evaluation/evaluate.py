@@ -220,8 +220,8 @@ def evaluate_reader(
 
 def evaluate_end_to_end(
     questions: Sequence[Question],
-    retrieve: Callable[[str, int], list[Any]],
-    answer: Callable[[str, list[Any]], Any],
+    retrieve: Callable[..., list[Any]],
+    answer: Callable[..., Any],
     top_k: int,
 ) -> EvalResult:
     """``answer(question, passages)`` returns a pipeline Result; the answer must come from the
@@ -229,12 +229,16 @@ def evaluate_end_to_end(
 
     One ranking, 20 deep, per question: recall is measured on all of it, so recall@5 and @20 mean
     the same here as in retriever mode, and the reader gets its top ``top_k``. Latency covers both.
+    A question with ``as_of`` is retrieved as ``retrieve(question, k, as_of)`` and answered as
+    ``answer(question, passages, as_of)``; time-aware expectations add their accuracies.
     """
     depth = max(RECALL_KS)
     records = []
+    checks: dict[str, list[bool]] = {"conflict": [], "as_of": [], "resolved_date": []}
     for q in _progress(questions, "end-to-end"):
-        ranking, retrieve_ms = _timed(retrieve, q.question, max(depth, top_k))
-        result, read_ms = _timed(answer, q.question, ranking[:top_k])
+        when = (q.as_of,) if q.as_of else ()
+        ranking, retrieve_ms = _timed(retrieve, q.question, max(depth, top_k), *when)
+        result, read_ms = _timed(answer, q.question, ranking[:top_k], *when)
         best = result.answers[0] if result.answers else None
         given = result.answer
         hit_rank = (
@@ -245,21 +249,27 @@ def evaluate_end_to_end(
             if given
             else None
         )
-        records.append(
-            QuestionRecord(
-                q.id,
-                q.question,
-                tuple(q.answers),
-                retrieve_ms + read_ms,
-                hit_rank=hit_rank,
-                citation=citation,
-                **_answered(q, given.text if given else None, best),
-            )
+        record = QuestionRecord(
+            q.id,
+            q.question,
+            tuple(q.answers),
+            retrieve_ms + read_ms,
+            hit_rank=hit_rank,
+            citation=citation,
+            **_answered(q, given.text if given else None, best),
         )
+        records.append(record)
+        if q.conflict is not None:
+            checks["conflict"].append(result.conflict == q.conflict)
+        if q.as_of:
+            checks["as_of"].append(record.em == 1)
+        if q.resolved_date is not None:
+            checks["resolved_date"].append(bool(given) and given.resolved_date == q.resolved_date)
     summary = {
         "n": len(records),
         **_answer_summary(records),
         **_retrieval_summary(records),
+        **{f"{kind}_accuracy": 100 * sum(ok) / len(ok) for kind, ok in checks.items() if ok},
         **_latency(records),
     }
     return EvalResult("end-to-end", summary, records)

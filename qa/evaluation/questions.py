@@ -34,6 +34,11 @@ class Question:
     # Character offsets of the answers in ``context`` (training needs them; MRQA's may be off by
     # one).
     answer_starts: tuple[int, ...] = field(default=(), compare=False)
+    # What a time-aware question expects besides its answers (corpus-time/): answered as the
+    # archive stood on ``as_of``, whether the articles disagree, the date a relative one names.
+    as_of: str | None = None
+    conflict: bool | None = None
+    resolved_date: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -100,11 +105,21 @@ def _project_record(path: Path, number: int, record: dict[str, Any], position: i
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         raise QuestionFileError(f"{path}, line {number}: 'answers' must be a list of strings")
     article = record.get("article")
+    as_of, conflict, resolved = (record.get(k) for k in ("as_of", "conflict", "resolved_date"))
+    if as_of is not None and not isinstance(as_of, str):
+        raise QuestionFileError(f"{path}, line {number}: 'as_of' must be an ISO date string")
+    if conflict is not None and not isinstance(conflict, bool):
+        raise QuestionFileError(f"{path}, line {number}: 'conflict' must be true or false")
+    if resolved is not None and not isinstance(resolved, str):
+        raise QuestionFileError(f"{path}, line {number}: 'resolved_date' must be a string")
     return Question(
         str(record.get("id", f"q{position + 1}")),
         question.strip(),
         tuple(answers),
         str(article) if article else None,
+        as_of=as_of,
+        conflict=conflict,
+        resolved_date=resolved,
     )
 
 

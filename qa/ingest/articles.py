@@ -56,10 +56,14 @@ FileReader = Callable[[list[Path], Path, int], Iterable[FileArticles]]
 
 
 def load_corpus(
-    paths: CorpusPaths, max_chars: int = 1_000_000, read_files: FileReader | None = None
+    paths: CorpusPaths,
+    max_chars: int = 1_000_000,
+    read_files: FileReader | None = None,
+    folder_sources: bool = True,
 ) -> Corpus:
     """All articles under one root or several (each a folder, searched recursively, or a file);
     article ids are unique across them. Longer articles are cut at ``max_chars`` with a warning.
+    With ``folder_sources`` an article without a source takes the first folder under its root.
 
     ``read_files`` reads the files (in order) elsewhere, e.g. on a cluster; ids are made unique
     here.
@@ -80,6 +84,9 @@ def load_corpus(
             corpus.warnings += read.warnings
             corpus.states[path] = read.state
             for article in read.articles:
+                if folder_sources and not article.source and "/" in (article.path or ""):
+                    folder = (article.path or "").split("/", 1)[0]
+                    article = dataclasses.replace(article, source=folder)
                 corpus.articles.append(_unique(article, seen))
     return corpus
 

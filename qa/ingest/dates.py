@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from typing import Any
 
 # Absolute dates only: "yesterday" in an article's metadata has no day to be relative to.
@@ -53,3 +54,77 @@ def _written(text: str) -> str | None:
 def _shown(value: Any) -> str:
     shown = repr(value)
     return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+# Relative or partial dates a news sentence gives: "yesterday", "on Monday", "last week",
+# "in March", "next Tuesday", "two days ago", "5 March" (no year).
+_RELATIVE = re.compile(
+    rf"\b(?:yesterday|today|tonight|tomorrow"
+    rf"|(?:(?:last|next|this|on)\s+)?(?:{_WEEKDAYS})"
+    rf"|(?:last|next|this)\s+(?:week|month|year)"
+    rf"|(?:(?:in|on|since|by|until|from)\s+)?(?:\d{{1,2}}\s+)?(?:{_MONTHS})(?:\s+\d{{1,2}}\b)?"
+    rf"|(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    rf"(?:days?|weeks?|months?|years?)\s+ago)\b(?!\s*,?\s*\d{{4}})",
+    re.IGNORECASE,
+)
+
+
+def resolved_date(span: str, sentence: str, article_date: str | None) -> str | None:
+    """The ISO date a relative or partial date in ``span`` (else in its ``sentence``) names, seen
+    from the article's date: "Monday" in an article of Thursday 2024-11-07 is 2024-11-04; "in
+    March" is 2024-03; "last week" the Monday of that week. None when there is nothing to
+    resolve, or no article date to resolve it from."""
+    if not article_date:
+        return None
+    try:
+        base = datetime.date.fromisoformat(article_date[:10])
+    except ValueError:
+        return None
+    for text in (span, sentence):
+        for match in _RELATIVE.finditer(text):
+            if _is_a_date(match.group(0)):
+                return _resolve(match.group(0), base)
+    return None
+
+
+def _is_a_date(expression: str) -> bool:
+    """A bare month word is a date only when capitalized, and never "May" (Theresa May)."""
+    if " " in expression.strip() or expression.lower() not in _MONTHS.split("|"):
+        return True
+    return expression[0].isupper() and expression.lower() != "may"
+
+
+def _resolve(expression: str, base: datetime.date) -> str | None:
+    from dateparser.date import DateDataParser
+
+    words = expression.lower().split()
+    if words[-1] in _WEEKDAYS.split("|") and words[0] not in ("last", "next"):
+        # "on Thursday" in a Thursday's article is that day, not a week before.
+        back = (base.weekday() - _WEEKDAYS.split("|").index(words[-1])) % 7
+        return (base - datetime.timedelta(days=back)).isoformat()
+    parser = DateDataParser(
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": datetime.datetime.combine(base, datetime.time()),
+            "PREFER_DATES_FROM": "past",
+            "PARSERS": ["relative-time", "absolute-time"],
+        },
+    )
+    found = parser.get_date_data(
+        re.sub(r"^(in|on|since|by|until|from)\s+", "", expression, flags=re.I)
+    )
+    if found.date_obj is None:
+        return None
+    day = found.date_obj.date()
+    if found.period == "month":
+        return day.isoformat()[:7]
+    if found.period == "year":
+        return day.isoformat()[:4]
+    if found.period == "week" and "ago" not in words:
+        return (day - datetime.timedelta(days=day.weekday())).isoformat()
+    return day.isoformat()

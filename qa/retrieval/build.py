@@ -107,7 +107,9 @@ def _build(
     roots = corpus_roots(corpus_path)
     progress = ProgressLines()
     progress.stage(f"reading and chunking {', '.join(map(str, roots))}")
-    corpus = load_corpus(roots, settings.max_article_chars, engine.read_files)
+    corpus = load_corpus(
+        roots, settings.max_article_chars, engine.read_files, settings.folder_sources
+    )
     for path, reason in corpus.skipped:
         log.warning("skipped %s: %s", path, reason)
     for path, reason in corpus.warnings:

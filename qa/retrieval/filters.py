@@ -37,13 +37,25 @@ class Filters:
     since: str | None = None  # ISO dates, inclusive
     until: str | None = None
     source: str | None = None  # exact article source, compared without case
+    # The archive as it stood on this date: only articles dated on or before it (until, for
+    # retrieval), named apart so that answers can say which date they were asked as of.
+    as_of: str | None = None
 
     @classmethod
-    def parse(cls, since: object = None, until: object = None, source: object = None) -> Filters:
+    def parse(
+        cls,
+        since: object = None,
+        until: object = None,
+        source: object = None,
+        as_of: object = None,
+    ) -> Filters:
         if source is not None and not isinstance(source, str):
             raise BadFilter("'source' must be a string")
+        as_of_day, until_day = parse_date("as_of", as_of), parse_date("until", until)
+        if as_of_day and (until_day is None or as_of_day < until_day):
+            until_day = as_of_day
         filters = cls(
-            parse_date("since", since), parse_date("until", until), (source or "").strip() or None
+            parse_date("since", since), until_day, (source or "").strip() or None, as_of_day
         )
         if filters.since and filters.until and filters.since > filters.until:
             raise BadFilter(f"'since' ({filters.since}) is after 'until' ({filters.until})")
@@ -76,6 +88,10 @@ class Filters:
             map(self.admits, articles.field("date"), articles.field("source")), dtype=bool
         )
         return admitted[chunks.article_rows]
+
+    def matched_articles(self, articles: ArticleStore) -> int:
+        """Articles the filter admits: 0 says that no article matches, before any reading."""
+        return sum(map(self.admits, articles.field("date"), articles.field("source")))
 
     def undated_excluded(self, articles: ArticleStore) -> int:
         """Articles a dated filter left out only because they have no date (said in the
@@ -114,6 +130,11 @@ class FilterCache:
             return 0
         return self._remember(
             "undated", filters, lambda: filters.undated_excluded(self.chunks.articles)
+        )
+
+    def matched_articles(self, filters: Filters) -> int:
+        return self._remember(
+            "matched", filters, lambda: filters.matched_articles(self.chunks.articles)
         )
 
     def _remember(self, what: str, filters: Filters, work: Callable[[], _Value]) -> _Value:

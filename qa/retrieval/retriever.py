@@ -26,6 +26,10 @@ class HybridRetriever:
         """Undated articles a dated filter leaves out."""
         return self.filter_cache.undated_excluded(filters)
 
+    def matched_articles(self, filters: Filters) -> int:
+        """Articles a filter admits."""
+        return self.filter_cache.matched_articles(filters)
+
     def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation:
         return self.index.articles.cite(article_id, start, end, score)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from qa.errors import UserError
@@ -12,6 +14,7 @@ from qa.reading.reader import QuestionTooLong
 from qa.retrieval.filters import Filters
 from qa.schema import Answer, Article, Citation, Passage
 from qa.service.pipeline import Pipeline, Result
+from qa.service.timeline import TimelineEntry
 
 MAX_QUESTION_CHARS = 1000
 MAX_BATCH_QUESTIONS = 32
@@ -56,13 +59,17 @@ def result_json(result: Result) -> dict[str, Any]:
                 "until": result.filters.until,
                 "source": result.filters.source,
                 "undated_excluded": result.undated_excluded,
+                "matched_articles": result.matched_articles,
             }
         }
     return {
         "question": result.question,
+        **({"as_of": result.filters.as_of} if result.filters.as_of else {}),
         **filters,
         "answer": answer_json(result.answer) if result.answer else None,
         "answers": [answer_json(a) for a in result.answers],
+        "conflict": result.conflict,
+        "timeline": [timeline_json(entry) for entry in result.timeline],
         "passages": [passage_json(p) for p in result.passages],
         "timings_ms": result.timings_ms,
         "cached": result.cached,
@@ -85,6 +92,18 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "context": answer.context,
         "context_start": answer.start - answer.start_in_context,
         "citations": [citation_json(c) for c in answer.citations],
+        "support": answer.support,
+        **({"resolved_date": answer.resolved_date} if answer.resolved_date else {}),
+    }
+
+
+def timeline_json(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "text": entry.text,
+        "first_date": entry.first_date,
+        "last_date": entry.last_date,
+        "support": entry.support,
+        "citations": [citation_json(c) for c in entry.citations],
     }
 
 
@@ -136,6 +155,28 @@ def article_summary_json(article: Article) -> dict[str, Any]:
         "source": article.source,
         "url": article.url,
         "chars": len(article.text),
+    }
+
+
+def archive_facets(articles: Iterable[Article]) -> dict[str, Any]:
+    """What the archive holds: its sources and its months, each with an article count."""
+    sources: Counter[str] = Counter()
+    months: Counter[str] = Counter()
+    undated = 0
+    for article in articles:
+        if article.source:
+            sources[article.source] += 1
+        if article.date:
+            months[article.date[:7]] += 1
+        else:
+            undated += 1
+    return {
+        "sources": [
+            {"source": s, "articles": n}
+            for s, n in sorted(sources.items(), key=lambda x: x[0].casefold())
+        ],
+        "months": [{"month": m, "articles": n} for m, n in sorted(months.items())],
+        "undated_articles": undated,
     }
 
 

@@ -7,12 +7,14 @@ cache); what it needs from retrieval and reading it takes in its constructor beh
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from qa.config import Settings
+from qa.ingest.dates import resolved_date
 from qa.ingest.files import CorpusPaths
 from qa.metrics import normalize_answer
 from qa.reading.read_batcher import ReadBatcher
@@ -24,7 +26,11 @@ from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
+from qa.service.timeline import TimelineEntry, is_conflict, latest, same_answer, timeline
 
+# A question that names a year or a moment in time asks about then, not about the latest word.
+_NAMES_A_TIME = re.compile(r"\b(1[89]|20)\d{2}\b|\b(first|originally|initially|before)\b", re.I)
+_ASKS_WHEN = re.compile(r"\s*(when|on what|what (day|date|month|year|time))\b", re.I)
 # Spans a question's reading keeps: the answer, the places it is cited and the candidates shown.
 SPANS_PER_QUESTION = 10
 
@@ -43,6 +49,8 @@ class Retrieval(Protocol):
     ) -> list[Passage]: ...
 
     def undated_excluded(self, filters: Filters) -> int: ...
+
+    def matched_articles(self, filters: Filters) -> int: ...
 
     def cite(self, article_id: str, start: int, end: int, score: float = 0.0) -> Citation: ...
 
@@ -84,6 +92,9 @@ class Result:
     timings_ms: dict[str, float] = field(default_factory=dict)
     filters: Filters = field(default_factory=Filters)
     undated_excluded: int = 0  # articles a dated filter left out for having no date
+    matched_articles: int | None = None  # articles the filters admit; None without filters
+    conflict: bool = False  # different answers from different articles, close in score
+    timeline: list[TimelineEntry] = field(default_factory=list)  # those answers, by date
     cached: bool = False  # answered from the answer cache, without reading
 
 
@@ -216,13 +227,33 @@ class Pipeline:
         read_ms: float,
         filters: Filters | None,
     ) -> Result:
-        answers = self._merge(self._rank_prior(spans))
+        asks_when = bool(_ASKS_WHEN.match(question))
+        answers = [_with_resolved_date(a, asks_when) for a in self._merge(self._rank_prior(spans))]
+        entries = timeline(answers, self.settings.conflict_ratio)
+        conflict = is_conflict(entries)
+        newest = latest(entries) if conflict and not _NAMES_A_TIME.search(question) else None
+        if newest is not None:  # the latest word first: the answer of the most recent article
+            first = next(a for a in answers if same_answer(a.text, newest.text))
+            if first.score >= threshold:
+                answers = [first] + [a for a in answers if a is not first]
         best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
         timings = {k: round(v, 2) for k, v in timings.items()}
         filters = filters or Filters()
         undated = self.retriever.undated_excluded(filters)
-        return Result(question, best, answers, passages, timings, filters, undated)
+        matched = self.retriever.matched_articles(filters) if filters.active else None
+        return Result(
+            question,
+            best,
+            answers,
+            passages,
+            timings,
+            filters,
+            undated,
+            matched,
+            conflict=conflict,
+            timeline=entries if conflict else [],
+        )
 
     def _rank_prior(self, spans: list[Answer]) -> list[Answer]:
         """Discount spans from lower-ranked passages: the reader alone over-trusts distractors.
@@ -247,3 +278,18 @@ class Pipeline:
             )
             for group in groups.values()
         ]
+
+
+def _with_resolved_date(answer: Answer, asks_when: bool) -> Answer:
+    """The date a relative or partial date in the answer names ("Monday", seen from its
+    article's date), or for a "when" question the one its sentence gives ("the mayor resigned
+    on Monday"): for other questions a date in the sentence is when it was said, not the
+    answer."""
+    if not answer.citations:
+        return answer
+    context, start, end = answer.context, answer.start_in_context, answer.end_in_context
+    sentence_start = max(context.rfind(". ", 0, start), context.rfind("\n", 0, start)) + 1
+    stops = [i for i in (context.find(". ", end), context.find("\n", end)) if i >= 0]
+    sentence = context[sentence_start : min(stops) + 1 if stops else len(context)]
+    found = resolved_date(answer.text, sentence if asks_when else "", answer.citations[0].date)
+    return replace(answer, resolved_date=found) if found else answer

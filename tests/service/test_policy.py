@@ -10,7 +10,7 @@ from qa.retrieval.filters import Filters
 
 def test_spans_from_lower_ranked_passages_are_discounted_by_the_rank_prior() -> None:
     spans = [span("b", "Ada Lind", 0.9, 1), span("a", "nine", 0.7, 0)]
-    pipeline, _, _ = fake_pipeline(spans, rank_decay=1.0)
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=1.0, conflict_ratio=1.0)
     result = pipeline.ask("Who steered the ferry?")
     # 0.9 / 2 (second passage) ranks below 0.7 / 1 (first)
     assert [(a.text, a.score) for a in result.answers] == [("nine", 0.7), ("Ada Lind", 0.45)]

@@ -1,0 +1,134 @@
+"""When articles disagree: distinct answers from different articles, placed on a dated timeline.
+
+News changes: a cost estimate is revised, an office changes hands. Two answers close in score
+that come from different articles and say different things are both shown, in date order, with
+the latest first in the answer. Answers that say the same thing are one entry: the same text
+once normalized, one inside the other ("Lind", "Captain Ada Lind"), or the same amount
+("3.5 million dollars", "$3.5m").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.metrics import normalize_answer
+from qa.schema import Answer, Citation
+
+_AMOUNT = re.compile(
+    r"(?P<currency>[$£€])?\s*(?P<number>\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<scale>thousand|million|billion|trillion|bn|mn|m|k|b)?\b\s*"
+    r"(?P<unit>dollars?|pounds?|euros?|per ?cent|%)?",
+    re.IGNORECASE,
+)
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+}
+_UNITS = {
+    "$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "£": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "%": "%",
+    "per cent": "%",
+    "percent": "%",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One distinct answer: where it is said, and from when to when."""
+
+    text: str
+    score: float
+    first_date: str | None
+    last_date: str | None
+    citations: tuple[Citation, ...]
+
+    @property
+    def support(self) -> int:
+        """How many distinct articles give this answer."""
+        return len({c.article_id for c in self.citations})
+
+
+def amount(text: str) -> tuple[float, str | None] | None:
+    """The quantity an answer states, when it is one: ("$3.5m") -> (3500000.0, "USD")."""
+    match = _AMOUNT.fullmatch(text.strip().rstrip("."))
+    if not match:
+        return None
+    value = float(match["number"].replace(",", ""))
+    value *= _SCALES.get((match["scale"] or "").lower(), 1.0)
+    unit = match["currency"] or (match["unit"] or "").lower() or None
+    return value, _UNITS.get(unit, unit) if unit else None
+
+
+def same_answer(a: str, b: str) -> bool:
+    first, second = normalize_answer(a), normalize_answer(b)
+    # One inside the other, word for word: "Ada Lind" in "Captain Ada Lind", not "10" in "100".
+    if first and second and (f" {first} " in f" {second} " or f" {second} " in f" {first} "):
+        return True
+    first_amount, second_amount = amount(a), amount(b)
+    if first_amount is None or second_amount is None:
+        return False
+    (x, unit_x), (y, unit_y) = first_amount, second_amount
+    units_agree = unit_x == unit_y or unit_x is None or unit_y is None
+    return units_agree and abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1.0)
+
+
+def timeline(answers: list[Answer], ratio: float) -> list[TimelineEntry]:
+    """The distinct answers scoring at least ``ratio`` x the best, in date order (undated last).
+
+    ``answers`` are merged spans, best first. Entries that agree are one entry, with the
+    citations of all; each keeps the text of its best-scored answer.
+    """
+    if not answers:
+        return []
+    floor = ratio * answers[0].score
+    groups: list[list[Answer]] = []
+    for answer in (a for a in answers if a.score >= floor):
+        group = next((g for g in groups if same_answer(g[0].text, answer.text)), None)
+        if group is None:
+            groups.append([answer])
+        else:
+            group.append(answer)
+    entries = [_entry(group) for group in groups]
+    return sorted(entries, key=lambda e: (e.first_date is None, e.first_date or "", -e.score))
+
+
+def is_conflict(entries: list[TimelineEntry]) -> bool:
+    """Different answers, told by different articles."""
+    if len(entries) < 2:
+        return False
+    articles = [{c.article_id for c in e.citations} for e in entries]
+    return any(a != b for a in articles for b in articles)
+
+
+def latest(entries: list[TimelineEntry]) -> TimelineEntry | None:
+    """The answer of the most recent article; None when no entry is dated."""
+    dated = [e for e in entries if e.last_date]
+    return max(dated, key=lambda e: (e.last_date, e.score)) if dated else None
+
+
+def _entry(group: list[Answer]) -> TimelineEntry:
+    citations = tuple(c for answer in group for c in answer.citations)
+    dates = sorted(c.date[:10] for c in citations if c.date)
+    return TimelineEntry(
+        group[0].text,
+        group[0].score,
+        dates[0] if dates else None,
+        dates[-1] if dates else None,
+        citations,
+    )

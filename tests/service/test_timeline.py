@@ -1,0 +1,60 @@
+"""Disagreement between articles, without a model."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.schema import Answer, Citation
+from qa.service.timeline import amount, is_conflict, latest, same_answer, timeline
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("3.5 million dollars", "$3.5m", True),
+        ("$3,500,000", "3.5 million dollars", True),
+        ("£2bn", "2 billion pounds", True),
+        ("$3.5m", "$4.2m", False),
+        ("$3.5m", "£3.5m", False),
+        ("Ada Lind", "Captain Ada Lind", True),
+        ("10", "100", False),
+        ("Oslo", "Bergen", False),
+        ("The mayor", "mayor", True),
+    ],
+)
+def test_answers_that_say_the_same_thing(a: str, b: str, same: bool) -> None:
+    assert same_answer(a, b) is same and same_answer(b, a) is same
+
+
+def test_amounts_are_read_as_numbers_with_units() -> None:
+    assert amount("$3.5m") == (3_500_000.0, "USD")
+    assert amount("35 per cent") == (35.0, "%")
+    assert amount("the mayor") is None
+
+
+def cited(text: str, score: float, *where: tuple[str, str | None]) -> Answer:
+    citations = tuple(Citation(a, a, d, None, None, 0, 4, "paragraph 1", score) for a, d in where)
+    return Answer(text, score, score, where[0][0], 0, 4, text, 0, 4, 0, citations)
+
+
+def test_a_timeline_in_date_order_with_agreeing_answers_merged() -> None:
+    answers = [
+        cited("$3.5m", 0.8, ("early", "2024-03-01")),
+        cited("$4.2 million", 0.6, ("late", "2024-03-15"), ("wire", "2024-03-16")),
+        cited("3.5 million dollars", 0.5, ("copy", "2024-03-02")),
+        cited("$9m", 0.1, ("noise", "2024-01-01")),  # under 0.3 x the best: left out
+        cited("$5m", 0.5, ("undated", None)),
+    ]
+    entries = timeline(answers, ratio=0.3)
+    assert [(e.text, e.first_date, e.last_date, e.support) for e in entries] == [
+        ("$3.5m", "2024-03-01", "2024-03-02", 2),
+        ("$4.2 million", "2024-03-15", "2024-03-16", 2),
+        ("$5m", None, None, 1),
+    ]
+    assert is_conflict(entries) and latest(entries).text == "$4.2 million"  # type: ignore[union-attr]
+
+
+def test_one_article_saying_two_things_is_no_conflict_between_articles() -> None:
+    answers = [cited("Oslo", 0.8, ("a", "2024-01-01")), cited("Bergen", 0.7, ("a", "2024-01-01"))]
+    assert not is_conflict(timeline(answers, 0.3))
+    assert not is_conflict(timeline([cited("Oslo", 0.8, ("a", None))], 0.3))
