@@ -16,6 +16,7 @@ import requests
 from qa.config import PROJECT_DIR
 
 BUNDLED_CORPUS = PROJECT_DIR / "corpus"
+TIME_CORPUS = PROJECT_DIR / "corpus-time"  # dated stories that change: answers that know when
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,12 +53,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, root: Path, *flags: str) -> None:
-        """``flags`` are more ``qa serve`` flags, e.g. small limits to reach in a test."""
+    def __init__(self, root: Path, *flags: str, corpus_from: Path = BUNDLED_CORPUS) -> None:
+        """``flags`` are more ``qa serve`` flags, e.g. small limits to reach in a test; the
+        bundled corpus gets an article of script and markup beside it."""
         self.root = root
         corpus = root / "corpus"
-        shutil.copytree(BUNDLED_CORPUS, corpus)
-        (corpus / "evil.md").write_text(EVIL_ARTICLE, encoding="utf-8")
+        shutil.copytree(corpus_from, corpus)
+        if corpus_from == BUNDLED_CORPUS:
+            (corpus / "evil.md").write_text(EVIL_ARTICLE, encoding="utf-8")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (root / "server.log").open("w")

@@ -486,3 +486,24 @@ def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
     with pytest.raises(SystemExit):
         main([command, "--help"])
     return capsys.readouterr().out
+
+
+@pytest.mark.model
+def test_ask_prints_a_disagreement_and_answers_as_of_a_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helpers import TIME_CORPUS
+
+    where = ["--corpus", str(TIME_CORPUS), "--index", str(tmp_path / "i")]
+    question = "How much will the Lindvik harbour footbridge cost?"
+    assert main(["ask", question, *where]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("$4.2 million")
+    assert "The articles disagree:\n  - $3.5 million: 2024-03-01 (1 article)\n" in out
+    assert "  - $4.2 million: 2024-03-15 (1 article)" in out
+    assert main(["ask", question, "--as-of", "2024-03-05", *where]) == 0
+    assert capsys.readouterr().out.startswith("$3.5 million")
+    assert main(["ask", "When did the new library in Lindvik open?", *where]) == 0
+    assert capsys.readouterr().out.startswith("Monday (2024-11-04)")
+    assert main(["ask", question, "--source", "Nowhere", *where]) == 0
+    assert capsys.readouterr().out.strip() == "No article matches these filters."

@@ -159,22 +159,23 @@ def article_summary_json(article: Article) -> dict[str, Any]:
 
 
 def archive_facets(articles: Iterable[Article]) -> dict[str, Any]:
-    """What the archive holds: its sources and its months, each with an article count."""
+    """What the archive holds: its sources (one per spelling that filters treat as the same,
+    shown as first seen) and its months, each with an article count."""
     sources: Counter[str] = Counter()
+    spelled: dict[str, str] = {}
     months: Counter[str] = Counter()
     undated = 0
     for article in articles:
         if article.source:
-            sources[article.source] += 1
+            key = article.source.casefold()
+            spelled.setdefault(key, article.source)
+            sources[key] += 1
         if article.date:
             months[article.date[:7]] += 1
         else:
             undated += 1
     return {
-        "sources": [
-            {"source": s, "articles": n}
-            for s, n in sorted(sources.items(), key=lambda x: x[0].casefold())
-        ],
+        "sources": [{"source": spelled[k], "articles": sources[k]} for k in sorted(sources)],
         "months": [{"month": m, "articles": n} for m, n in sorted(months.items())],
         "undated_articles": undated,
     }

@@ -123,7 +123,12 @@ def latest(entries: list[TimelineEntry]) -> TimelineEntry | None:
 
 
 def _entry(group: list[Answer]) -> TimelineEntry:
-    citations = tuple(c for answer in group for c in answer.citations)
+    """One citation per article: its best-scored place ("$3.5 million", not also "cost $3.5
+    million" a few words before it)."""
+    by_article: dict[str, Citation] = {}
+    for citation in (c for answer in group for c in answer.citations):
+        by_article.setdefault(citation.article_id, citation)
+    citations = tuple(by_article.values())
     dates = sorted(c.date[:10] for c in citations if c.date)
     return TimelineEntry(
         group[0].text,

@@ -307,3 +307,13 @@ def test_a_huge_text_file_is_read_only_as_far_as_the_limit(tmp_path: Path) -> No
         ("huge.txt", "article huge is longer than 1,000 characters (max_article_chars): "
          "kept the first ones")
     ]  # fmt: skip
+
+
+def test_an_article_without_a_source_takes_its_first_folder(tmp_path: Path) -> None:
+    write(tmp_path / "business" / "2004" / "001.txt", "Shares rose\n\nShares rose on Monday.")
+    write(tmp_path / "sport" / "002.txt", "title: Win\nsource: Wire\n\nThe team won.")
+    write(tmp_path / "top.txt", "A note at the top.")
+    sources = {a.id: a.source for a in load_corpus(tmp_path).articles}
+    assert sources == {"business-2004-001": "business", "sport-002": "Wire", "top": None}
+    kept = {a.id: a.source for a in load_corpus(tmp_path, folder_sources=False).articles}
+    assert kept["business-2004-001"] is None

@@ -152,3 +152,25 @@ def test_api_filters_from_body_and_query(bundled_pipeline) -> None:
         as_text=True
     )
     assert 'name="since" value="2025-02-01"' in page and "dated from 2025-02-01" in page
+
+
+def test_as_of_is_an_upper_date_that_the_answer_names() -> None:
+    assert Filters.parse(as_of="2024-03-05") == Filters(until="2024-03-05", as_of="2024-03-05")
+    assert Filters.parse(until="2024-01-01", as_of="2024-03-05").until == "2024-01-01"
+    assert Filters.parse(until="2024-06-01", as_of="2024-03-05").until == "2024-03-05"
+    with pytest.raises(BadFilter, match="'as_of' must be a date"):
+        Filters.parse(as_of="last spring")
+
+
+def test_matched_articles_counts_what_a_filter_admits(tmp_path: Path) -> None:
+    articles = [
+        Article("a", "A", "text", "2025-01-15", "Wire"),
+        Article("b", "B", "text", "2025-03-01", "Post"),
+        Article("c", "C", "text"),
+    ]
+    ArticleStore.write(tmp_path, articles)
+    store = ArticleStore.open(tmp_path)
+    cache = FilterCache(ChunkTable(store, np.array([0, 1, 2]), np.zeros(3), np.full(3, 4)))
+    assert cache.matched_articles(Filters(since="2025-02-01")) == 1
+    assert cache.matched_articles(Filters(source="post")) == 1
+    assert cache.matched_articles(Filters(source="Nowhere")) == 0

@@ -81,3 +81,21 @@ def test_passages_come_cited_and_need_their_citation(bundled_pipeline: Pipeline)
 def test_a_batch_error_row_shows_what_was_sent(sent: object, shown: str) -> None:
     rows = api.ask_batch(None, [sent])  # type: ignore[arg-type]  # refused before any reading
     assert rows[0]["question"] == shown and rows[0]["error"]
+
+
+def test_archive_facets_count_sources_and_months() -> None:
+    from qa.schema import Article
+
+    articles = [
+        Article("a", "A", "t", "2024-03-01", "Wire"),
+        Article("b", "B", "t", "2024-03-15", "wire"),
+        Article("c", "C", "t", "2024-05-02", None),
+        Article("d", "D", "t"),
+    ]
+    facets = api.archive_facets(articles)
+    assert facets["sources"] == [{"source": "Wire", "articles": 2}]  # filters ignore case too
+    assert facets["months"] == [
+        {"month": "2024-03", "articles": 2},
+        {"month": "2024-05", "articles": 1},
+    ]
+    assert facets["undated_articles"] == 1

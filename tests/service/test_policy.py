@@ -70,3 +70,34 @@ def test_no_cache_when_its_size_is_zero() -> None:
     pipeline, _, reading = fake_pipeline([span("a", "nine", 0.9, 0)], answer_cache_size=0)
     pipeline.ask("When?")
     assert pipeline.ask("When?").cached is False and reading.questions_read == 2
+
+
+def test_when_articles_disagree_the_latest_word_comes_first_with_a_timeline() -> None:
+    # "a" is dated 2025-01-02, "b" 2025-02-03: b's answer is newer though it scores lower.
+    spans = [span("a", "nine", 0.9, 0), span("b", "Ada Lind", 0.8, 1)]
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0, conflict_ratio=0.5)
+    result = pipeline.ask("Who is it?")
+    assert result.conflict and result.answer is not None and result.answer.text == "Ada Lind"
+    assert [(e.text, e.first_date) for e in result.timeline] == [
+        ("nine", "2025-01-02"),
+        ("Ada Lind", "2025-02-03"),
+    ]
+    named = pipeline.ask("Who was it in 2025?")  # a question about a time keeps the best score
+    assert named.conflict and named.answer is not None and named.answer.text == "nine"
+    calm = fake_pipeline(spans, rank_decay=0.0, conflict_ratio=0.95)[0].ask("Who is it?")
+    assert not calm.conflict and calm.timeline == [] and calm.answer.text == "nine"  # type: ignore[union-attr]
+
+
+def test_a_relative_date_in_an_answer_is_resolved_from_its_article_date() -> None:
+    spans = [span("a", "nine", 0.9, 0)]  # "The ferry left at nine." in an article of 2025-01-02
+    assert fake_pipeline(spans)[0].ask("When did it leave?").answer.resolved_date is None  # type: ignore[union-attr]
+    monday = [span("b", "Captain Ada Lind", 0.9, 0)]
+    result = fake_pipeline(monday)[0].ask("Who retired?")
+    assert result.answer is not None and result.answer.resolved_date is None
+
+
+def test_a_filter_that_matches_no_article_says_so() -> None:
+    pipeline, _, _ = fake_pipeline([])
+    assert pipeline.ask("Who?", filters=Filters(source="Nowhere")).matched_articles == 0
+    assert pipeline.ask("Who?", filters=Filters(source="wire")).matched_articles == 1
+    assert pipeline.ask("Who?").matched_articles is None

@@ -58,3 +58,12 @@ def test_one_article_saying_two_things_is_no_conflict_between_articles() -> None
     answers = [cited("Oslo", 0.8, ("a", "2024-01-01")), cited("Bergen", 0.7, ("a", "2024-01-01"))]
     assert not is_conflict(timeline(answers, 0.3))
     assert not is_conflict(timeline([cited("Oslo", 0.8, ("a", None))], 0.3))
+
+
+def test_an_entry_cites_each_article_once() -> None:
+    answers = [
+        cited("$3.5m", 0.8, ("a", "2024-03-01"), ("a", "2024-03-01")),
+        cited("$3.5m", 0.5, ("b", None)),
+    ]
+    (entry,) = timeline(answers, 0.3)
+    assert [c.article_id for c in entry.citations] == ["a", "b"] and entry.support == 2

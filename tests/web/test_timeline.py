@@ -1,0 +1,94 @@
+"""Answers that know when, over HTTP and in Chromium, against a real ``qa serve`` of the dated
+archive in corpus-time/ (stories that change: a revised cost, a new chief executive)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from helpers import CHROMIUM, CHROMIUM_ARGS, TIME_CORPUS, Server
+
+COST = "How much will the Lindvik harbour footbridge cost?"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("time"), corpus_from=TIME_CORPUS)
+    yield running
+    running.stop()
+
+
+def ask(server: Server, **body: object) -> dict:
+    response = requests.post(f"{server.url}/api/ask", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_revised_figure_is_a_timeline_with_the_latest_first(archive: Server) -> None:
+    body = ask(archive, question=COST)
+    assert body["conflict"] is True and body["answer"]["text"] == "$4.2 million"
+    timeline = body["timeline"]
+    assert [(e["text"], e["first_date"], e["last_date"]) for e in timeline] == [
+        ("$3.5 million", "2024-03-01", "2024-03-01"),
+        ("$4.2 million", "2024-03-15", "2024-03-15"),
+    ]
+    assert all(e["support"] == 1 and e["citations"][0]["date"] == e["first_date"] for e in timeline)
+    assert body["answer"]["support"] == 1
+
+
+def test_as_of_answers_as_the_archive_stood_then(archive: Server) -> None:
+    body = ask(archive, question=COST, as_of="2024-03-05")
+    assert body["as_of"] == "2024-03-05" and body["answer"]["text"] == "$3.5 million"
+    assert body["conflict"] is False and body["filters"]["matched_articles"] >= 1
+    got = requests.get(
+        f"{archive.url}/api/ask", params={"q": COST, "as_of": "2024-03-05"}, timeout=60
+    ).json()
+    assert got["answer"]["text"] == "$3.5 million"
+
+
+def test_a_relative_date_is_resolved_from_the_article_date(archive: Server) -> None:
+    body = ask(archive, question="When did the new library in Lindvik open?")
+    assert body["answer"]["text"] == "Monday" and body["answer"]["resolved_date"] == "2024-11-04"
+    assert "resolved_date" not in ask(archive, question=COST)["answer"]
+
+
+def test_a_filter_no_article_matches_says_so(archive: Server) -> None:
+    body = ask(archive, question=COST, source="Nowhere Times")
+    assert body["filters"]["matched_articles"] == 0 and body["answer"] is None
+    assert body["passages"] == []
+    listing = requests.get(f"{archive.url}/api/articles", timeout=30).json()
+    assert {"source": "Coast Gazette", "articles": 6} in listing["sources"]
+    assert {"month": "2024-03", "articles": 2} in listing["months"]
+
+
+def test_the_page_shows_the_disagreement_and_resolved_dates(
+    archive: Server, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 1200})
+        page.goto(archive.url + "/?q=" + requests.utils.quote(COST))
+        assert page.inner_text("#answer-text") == "$4.2 million"
+        assert page.inner_text("#timeline h2") == "The articles disagree"
+        entries = page.locator("#timeline ol.timeline > li")
+        assert entries.count() == 2
+        assert entries.nth(0).inner_text().startswith("$3.5 million 2024-03-01")
+        assert entries.nth(1).inner_text().startswith("$4.2 million 2024-03-15")
+        shot = tmp_path / "timeline.png"
+        page.locator("#timeline").screenshot(path=str(shot))
+        assert shot.stat().st_size > 2000  # the timeline was drawn, not an empty box
+        page.goto(
+            archive.url + "/?q=" + requests.utils.quote("When did the new library in Lindvik open?")
+        )
+        assert page.inner_text("#answer-text") == "Monday (2024-11-04)"
+        page.goto(archive.url + "/?q=" + requests.utils.quote(COST) + "&source=Nowhere")
+        assert "No article matches these filters" in page.inner_text("#no-match")
+        assert page.locator("text=Passages consulted").count() == 0
+        assert page.locator("#no-answer").count() == 0
+        browser.close()
