@@ -58,6 +58,8 @@ class Passage:
     # Per-retriever rank (1-based) and raw score, e.g. {"bm25": {"rank": 1, "score": 12.3}}.
     sources: dict[str, dict[str, float]] = field(default_factory=dict)
     citation: Citation | None = None
+    # The same text (nearly) in other articles: read once, cited in every one of them.
+    copies: tuple[Passage, ...] = ()
 
     @property
     def text(self) -> str:

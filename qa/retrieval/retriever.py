@@ -6,12 +6,15 @@ from dataclasses import replace
 
 from qa.config import Settings
 from qa.retrieval.dense import Embedder
+from qa.retrieval.duplicates import collapse
 from qa.retrieval.filters import FilterCache, Filters
 from qa.retrieval.fusion import Ranking, fuse
 from qa.retrieval.index import Index
 from qa.schema import Citation, Passage
 
 MODES = ("hybrid", "bm25", "dense")
+# Passages fused per one wanted, so that places freed by folded copies are filled.
+COPIES_HEADROOM = 2
 
 
 class HybridRetriever:
@@ -55,19 +58,21 @@ class HybridRetriever:
         mode: str = "hybrid",
         filters: Filters | None = None,
     ) -> list[Passage]:
-        """The ``top_k`` best passages, fused, each with its citation."""
+        """The ``top_k`` best passages, fused, each with its citation; copies of a better-ranked
+        passage (wire copy) are folded into it and their places go to the next passages."""
         top_k = top_k or self.settings.top_k
         weights = {"dense": self.settings.dense_weight, "bm25": 1.0 - self.settings.dense_weight}
         passages = fuse(
             self.rankings(question, mode, filters),
             self.index.chunks,
-            top_k,
+            top_k * COPIES_HEADROOM,
             method=self.settings.fusion,
             rrf_k=self.settings.rrf_k,
             weights=weights,
         )
         cite = self.index.articles.cite
-        return [
+        cited = [
             replace(p, citation=cite(p.chunk.article_id, p.chunk.start, p.chunk.end))
             for p in passages
         ]
+        return collapse(cited, top_k)

@@ -136,6 +136,8 @@ def passage_json(passage: Passage) -> dict[str, Any]:
         "text": passage.text,
         "place": cited.place,
         "retrievers": passage.sources,
+        # The same text in other articles: read once, cited in each.
+        "copies": [citation_json(c.citation) for c in passage.copies if c.citation],
     }
 
 

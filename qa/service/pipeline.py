@@ -228,7 +228,8 @@ class Pipeline:
         filters: Filters | None,
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
-        answers = [_with_resolved_date(a, asks_when) for a in self._merge(self._rank_prior(spans))]
+        merged = self._merge(self._rank_prior(spans), passages)
+        answers = [_with_resolved_date(a, asks_when) for a in merged]
         entries = timeline(answers, self.settings.conflict_ratio)
         conflict = is_conflict(entries)
         newest = latest(entries) if conflict and not _NAMES_A_TIME.search(question) else None
@@ -264,20 +265,39 @@ class Pipeline:
         ranked = [replace(s, score=s.reader_score * (s.passage_index + 1) ** -decay) for s in spans]
         return sorted(ranked, key=lambda a: a.score, reverse=True)
 
-    def _merge(self, spans: list[Answer]) -> list[Answer]:
-        """One answer per normalized text: the best-scored span, cited everywhere it was found."""
+    def _merge(self, spans: list[Answer], passages: Sequence[Passage]) -> list[Answer]:
+        """One answer per normalized text: the best-scored span, cited everywhere it was found,
+        in the copies of its passage too (wire copy carried by several articles)."""
         groups: dict[str, list[Answer]] = {}
         for span in spans:  # best first
             groups.setdefault(normalize_answer(span.text) or span.text, []).append(span)
-        return [
-            replace(
-                group[0],
-                citations=tuple(
-                    self.retriever.cite(s.article_id, s.start, s.end, s.score) for s in group
-                ),
-            )
-            for group in groups.values()
-        ]
+        merged = []
+        for group in groups.values():
+            citations: dict[tuple[str, int], Citation] = {}
+            for found in group:
+                for article_id, start in self._places(found, passages):
+                    end = start + (found.end - found.start)
+                    citations.setdefault(
+                        (article_id, start),
+                        self.retriever.cite(article_id, start, end, found.score),
+                    )
+            merged.append(replace(group[0], citations=tuple(citations.values())))
+        return merged
+
+    @staticmethod
+    def _places(span: Answer, passages: Sequence[Passage]) -> list[tuple[str, int]]:
+        """(article, start) of the span, and of the same words in each copy of its passage."""
+        places = [(span.article_id, span.start)]
+        if span.passage_index < len(passages):
+            passage = passages[span.passage_index]
+            offset = span.start - passage.chunk.start
+            for copy in passage.copies:
+                text = span.context[span.start_in_context : span.end_in_context]
+                near = copy.chunk.text.find(text, max(0, offset - 200))
+                found = near if near >= 0 else copy.chunk.text.find(text)
+                if found >= 0:
+                    places.append((copy.chunk.article_id, copy.chunk.start + found))
+        return places
 
 
 def _with_resolved_date(answer: Answer, asks_when: bool) -> Answer:

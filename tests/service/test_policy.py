@@ -101,3 +101,25 @@ def test_a_filter_that_matches_no_article_says_so() -> None:
     assert pipeline.ask("Who?", filters=Filters(source="Nowhere")).matched_articles == 0
     assert pipeline.ask("Who?", filters=Filters(source="wire")).matched_articles == 1
     assert pipeline.ask("Who?").matched_articles is None
+
+
+def test_an_answer_in_a_wire_copy_cites_every_article_that_carries_it() -> None:
+    from dataclasses import replace as copy_with
+
+    from fakes import ARTICLES, FakeRetrieval
+
+    class WithCopy(FakeRetrieval):
+        def retrieve(self, question, top_k=None, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
+            first, second = super().retrieve(question, top_k, mode, filters)
+            return [copy_with(first, copies=(second,))]
+
+    ARTICLES["b2"] = copy_with(ARTICLES["a"], id="b2", date="2025-02-01")  # the same text
+    try:
+        pipeline, _, _ = fake_pipeline([span("a", "Ada Lind", 0.9, 0)])
+        pipeline.retriever = WithCopy(order=("a", "b2"))
+        answer = pipeline.ask("Who steered the ferry?").answer
+        assert answer is not None and [c.article_id for c in answer.citations] == ["a", "b2"]
+        assert answer.support == 2
+        assert answer.citations[1].start == ARTICLES["b2"].text.index("Ada Lind")
+    finally:
+        del ARTICLES["b2"]
