@@ -18,8 +18,9 @@ from helpers import BUNDLED_CORPUS  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.retrieval.dense import Embedder  # noqa: E402
 
-MODEL_FIXTURES = {"embedder", "bundled_pipeline", "reader"}
-BROWSER_FIXTURES = {"server", "page"}
+# A real `qa serve` loads real models; only Chromium makes a test a browser test.
+MODEL_FIXTURES = {"embedder", "bundled_pipeline", "reader", "server"}
+BROWSER_FIXTURES = {"page"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -159,13 +159,12 @@ class Pipeline:
         self, questions: list[str], top_k: int | None = None, filters: Filters | None = None
     ) -> list[Result]:
         """Answers in order, read in shared passes: what a batch request costs is one crowd's
-        worth."""
+        worth. The questions were checked by the caller (``api.ask_batch``); one the reader
+        cannot hold still fails in reading, with QuestionTooLong."""
         started = time.perf_counter()
         keys = [self._cache_key(q, top_k, None, filters) for q in questions]
         hits = {n: hit for n, key in enumerate(keys) if (hit := self.cache.get(key)) is not None}
         unread = [n for n in range(len(questions)) if n not in hits]
-        for n in unread:
-            self.reader.check_question(questions[n])
         rankings = [self.retrieve(questions[n], top_k, filters=filters) for n in unread]
         retrieve_ms = (time.perf_counter() - started) * 1000
         read_started = time.perf_counter()

@@ -67,7 +67,7 @@ def test_reader_mode_uses_the_gold_paragraph(bundled_pipeline: Pipeline) -> None
         Question("2", "When was the festival founded?", ("1967",), context=context),
     ]
     result = evaluate_reader(
-        questions, lambda q, text: bundled_pipeline.reader.read_text(q, text, top_n=1), None
+        questions, lambda q, text: bundled_pipeline.reader.reader.read_text(q, text, top_n=1), None
     )
     assert result.summary["exact_match"] == 100.0 and result.summary["f1"] == 100.0
     assert result.summary["no_answer_accuracy"] is None and "best_f1" not in result.summary
@@ -81,13 +81,16 @@ def test_reader_mode_reports_squad2_figures_with_a_threshold(bundled_pipeline: P
         Question("2", "What colour is the festival's flag?", (), context=context),
     ]
     spans = {
-        q.id: bundled_pipeline.reader.read_text(q.question, context, top_n=1)[0] for q in questions
+        q.id: bundled_pipeline.reader.reader.read_text(q.question, context, top_n=1)[0]
+        for q in questions
     }
     # A threshold between the two best spans' scores answers the first and refuses the second.
     assert spans["1"].score > spans["2"].score
     threshold = (spans["1"].score + spans["2"].score) / 2
     result = evaluate_reader(
-        questions, lambda q, text: bundled_pipeline.reader.read_text(q, text, top_n=1), threshold
+        questions,
+        lambda q, text: bundled_pipeline.reader.reader.read_text(q, text, top_n=1),
+        threshold,
     )
     summary = result.summary
     assert (
@@ -99,7 +102,7 @@ def test_reader_mode_reports_squad2_figures_with_a_threshold(bundled_pipeline: P
     assert result.records[1].candidate == spans["2"].text  # kept for the best-threshold figure
     # Above both scores nothing is answered: NoAns right, HasAns wrong.
     above = evaluate_reader(
-        questions, lambda q, text: bundled_pipeline.reader.read_text(q, text, top_n=1), 1.01
+        questions, lambda q, text: bundled_pipeline.reader.reader.read_text(q, text, top_n=1), 1.01
     ).summary
     assert (above["has_answer_f1"], above["no_answer_accuracy"], above["f1"]) == (0.0, 100.0, 50.0)
     assert (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import BUNDLED_CORPUS, CHROMIUM, CHROMIUM_ARGS
 
 from qa.evaluation.evaluate import QuestionRecord, evaluate_end_to_end
@@ -32,6 +33,7 @@ def test_question_words_and_outcomes() -> None:
     assert outcome(record(("a",), None, 0.0, 3), "retriever") == "hit"
 
 
+@pytest.mark.browser
 def test_report_renders_in_chromium_without_errors(
     bundled_pipeline: Pipeline, tmp_path: Path
 ) -> None:

@@ -189,12 +189,17 @@ def test_questions_read_together_get_the_answers_they_get_alone(reader: Reader) 
     ]
     together = reader.read_many([(q, passages) for q in questions] + [("   ", passages)], top_n=3)
     assert together[-1] == []
+    # bfloat16 (where the CPU computes it natively) rounds differently in a batch of another shape.
+    import torch
+
+    exact = next(reader.load()[0].parameters()).dtype == torch.float32
+    tolerance = 1e-4 if exact else 2e-3
     for question, answers in zip(questions, together):
         alone = reader.read(question, passages, top_n=3)
         assert [(a.text, a.start, a.passage_index) for a in answers] == [
             (a.text, a.start, a.passage_index) for a in alone
         ]
-        assert [a.score for a in answers] == pytest.approx([a.score for a in alone], abs=1e-4)
+        assert [a.score for a in answers] == pytest.approx([a.score for a in alone], abs=tolerance)
 
 
 def test_the_batcher_answers_concurrent_questions_and_isolates_a_failing_one(

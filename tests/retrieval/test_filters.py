@@ -141,6 +141,7 @@ def test_api_filters_from_body_and_query(bundled_pipeline) -> None:
         "until": None,
         "source": None,
         "undated_excluded": 0,
+        "matched_articles": 1,
     }
     early = client.get("/api/ask", query_string={"q": question, "until": "2025-01-31"}).get_json()
     assert {p["date"] for p in early["passages"]} == {"2025-01-22"}
@@ -151,7 +152,10 @@ def test_api_filters_from_body_and_query(bundled_pipeline) -> None:
     page = client.get("/", query_string={"q": question, "since": "2025-02-01"}).get_data(
         as_text=True
     )
-    assert 'name="since" value="2025-02-01"' in page and "dated from 2025-02-01" in page
+    assert (
+        'name="since" value="2025-02-01"' in page
+        and 'dated from <time class="date">2025-02-01</time>' in page
+    )
 
 
 def test_as_of_is_an_upper_date_that_the_answer_names() -> None:

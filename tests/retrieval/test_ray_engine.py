@@ -36,7 +36,10 @@ def test_a_ray_build_equals_the_local_build(
     on_ray = local.replace(index_dir=tmp_path / "ray", engine="ray", ray_workers=2)
     local_report = build_index(local, corpus, embedder)
     ray_report = build_index(on_ray, corpus)
-    assert ray_report.skipped == local_report.skipped and len(ray_report.skipped) == 2
+    assert ray_report.skipped == local_report.skipped and len(ray_report.skipped) == 1
+    assert (
+        ray_report.warnings == local_report.warnings == [("bad.txt", "not UTF-8: read as cp1252")]
+    )
     a, b = load_index(local.index_dir), load_index(on_ray.index_dir)
     assert list(a.articles) == list(b.articles) and list(a.chunks) == list(b.chunks)
     assert len(a.chunks) > 5

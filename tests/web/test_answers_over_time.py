@@ -10,6 +10,8 @@ import pytest
 import requests
 from helpers import CHROMIUM, CHROMIUM_ARGS, TIME_CORPUS, Server
 
+pytestmark = pytest.mark.model  # a real qa serve
+
 COST = "How much will the Lindvik harbour footbridge cost?"
 
 
@@ -63,6 +65,7 @@ def test_a_filter_no_article_matches_says_so(archive: Server) -> None:
     assert {"month": "2024-03", "articles": 2} in listing["months"]
 
 
+@pytest.mark.browser
 def test_the_page_shows_the_disagreement_and_resolved_dates(
     archive: Server, tmp_path: Path
 ) -> None:

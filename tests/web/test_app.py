@@ -37,7 +37,16 @@ def test_ask_post_contract_and_citation(server: Server) -> None:
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answer", "answers", "passages", "timings_ms", "cached"}
+    assert set(body) == {
+        "question",
+        "answer",
+        "answers",
+        "passages",
+        "timings_ms",
+        "cached",
+        "conflict",
+        "timeline",
+    }
     answer = body["answer"]
     assert {"text", "score", "article_id", "title", "date", "start", "end", "context"} <= set(
         answer

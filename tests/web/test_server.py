@@ -158,12 +158,10 @@ def test_a_batch_that_costs_too_much_is_refused(guarded: Server) -> None:
 
 
 def test_a_repeated_question_is_answered_from_the_cache(server: Server) -> None:
-    question = "Who wrote the script for When the Stars Gossip?"
+    question = "Who wrote the script of the drama When the Stars Gossip?"  # asked nowhere else
     first = requests.get(f"{server.url}/api/ask", params={"q": question}, timeout=60).json()
-    again = requests.get(
-        f"{server.url}/api/ask", params={"q": "  who WROTE the script for when the stars gossip?"},
-        timeout=60,
-    ).json()  # fmt: skip
+    respelled = "  who WROTE the script of the drama when the stars gossip?"
+    again = requests.get(f"{server.url}/api/ask", params={"q": respelled}, timeout=60).json()
     assert first["cached"] is False and again["cached"] is True
     assert again["answer"] == first["answer"] and set(again["timings_ms"]) == {"total"}
     filtered = requests.get(
