@@ -321,65 +321,136 @@ class StopRequest:
         self.requested = True
 
 
-def train(args: argparse.Namespace) -> RunState:
-    import torch
-    from transformers import AutoTokenizer
+class Run:
+    """One training run: its data, model, optimizer and schedule, where it stands, and what it
+    does at each step, window of steps, validation and checkpoint."""
 
-    random.seed(args.seed)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    base = resolve_model_path(args.base_model)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    with_token_types = "token_type_ids" in tokenizer.model_input_names
-    args.work.mkdir(parents=True, exist_ok=True)
-    data = prepare_data(args, tokenizer)
-    steps_per_epoch = math.ceil(len(data.features) / args.batch_size)
-    plan = {name: str(getattr(args, name)) for name in PLAN_ARGUMENTS}
+    def __init__(self, args: argparse.Namespace) -> None:
+        import torch
+        from transformers import AutoTokenizer
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    model = build_model(args, base, device)
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01
-    )
-    state = RunState(step=0, total_steps=args.max_steps or steps_per_epoch * args.epochs)
+        random.seed(args.seed)
+        torch.manual_seed(args.seed)
+        torch.set_num_threads(args.threads)
+        self.args = args
+        base = resolve_model_path(args.base_model)
+        self.tokenizer = AutoTokenizer.from_pretrained(base)
+        self.with_token_types = "token_type_ids" in self.tokenizer.model_input_names
+        args.work.mkdir(parents=True, exist_ok=True)
+        self.data = prepare_data(args, self.tokenizer)
+        self.steps_per_epoch = math.ceil(len(self.data.features) / args.batch_size)
+        self.plan = {name: str(getattr(args, name)) for name in PLAN_ARGUMENTS}
+        self.device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = build_model(args, base, self.device)
+        self.optimizer = torch.optim.AdamW(
+            [p for p in self.model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01
+        )
+        total = args.max_steps or self.steps_per_epoch * args.epochs
+        self.state = RunState(step=0, total_steps=total)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._rate_factor)
+        self.progress = ProgressLog(args.work)
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=args.bf16)
+        resumed = load_checkpoint(args.work, self.model, self.optimizer, self.scheduler, self.plan)
+        self.resumed = resumed is not None
+        if resumed:
+            self.state = resumed
+            self.progress.rewind(resumed.step)
+            log.info("resumed at step %d of %d (best score %.2f)", *asdict(resumed).values())
+        log.info(
+            "data %s, %d steps/epoch, %d steps",
+            self.data.counts,
+            self.steps_per_epoch,
+            self.state.total_steps,
+        )
 
-    def learning_rate_factor(step: int) -> float:
-        # Reads the run's total when called: a time budget fixes it once, early in a fresh run.
-        warmup = int(state.total_steps * args.warmup)
+    def _rate_factor(self, step: int) -> float:
+        """Warm-up, then linear decay over the whole run (a time budget fixes its length once,
+        early in a fresh run)."""
+        total, warmup = self.state.total_steps, int(self.state.total_steps * self.args.warmup)
         if step < warmup:
             return step / max(1, warmup)
-        return max(0.0, (state.total_steps - step) / max(1, state.total_steps - warmup))
+        return max(0.0, (total - step) / max(1, total - warmup))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
-    progress = ProgressLog(args.work)
-    resumed = load_checkpoint(args.work, model, optimizer, scheduler, plan)
-    if resumed:
-        state = resumed
-        progress.rewind(state.step)
-        log.info("resumed at step %d of %d (best score %.2f)", *asdict(state).values())
-    log.info("data %s, %d steps/epoch, %d steps", data.counts, steps_per_epoch, state.total_steps)
-    until = min(args.until_step or state.total_steps, state.total_steps)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
+    def batches(self) -> Iterator[list[int]]:
+        """The data order from the current step on: the same for a resumed run as for one run."""
+        step = self.state.step
+        while True:
+            epoch, offset = divmod(step, self.steps_per_epoch)
+            order = bucketed_batches(
+                self.data.features, self.args.batch_size, self.args.seed + epoch
+            )
+            yield from order[offset:]
+            step = (epoch + 1) * self.steps_per_epoch
 
-    def validate_and_export() -> None:
-        with autocast:
+    def train_step(self, batch: list[int]) -> float:
+        import torch
+
+        features = [self.data.features[i] for i in batch]
+        inputs = _collate(features, self.tokenizer.pad_token_id, self.with_token_types)
+        with self.autocast:
+            loss = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state.step += 1
+        return float(loss.item())
+
+    def log_window(self, elapsed: float, loss_sum: float) -> None:
+        """A line in progress.jsonl for the last ``log_every`` steps."""
+        args, state = self.args, self.state
+        state.training_seconds += elapsed
+        if args.time_budget and state.step == 2 * args.log_every:
+            # A lent machine has a fixed lease: fit the whole schedule, decay included, into it.
+            # The rate comes from the second window of steps, after the device warms up.
+            rate = elapsed / args.log_every
+            affordable = state.step + int((args.time_budget - state.training_seconds) / rate)
+            state.total_steps = min(state.total_steps, affordable)
+            log.info(
+                "time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, state.total_steps
+            )
+        record = {
+            "kind": "steps",
+            "step": state.step,
+            "total_steps": state.total_steps,
+            "batch_size": args.batch_size,
+            "examples": state.step * args.batch_size,
+            "loss": loss_sum / args.log_every,
+            "lr": self.scheduler.get_last_lr()[0],
+            "examples_per_s": args.log_every * args.batch_size / elapsed,
+            "training_seconds": round(state.training_seconds, 1),
+        }
+        self.progress.append(record)
+        log.info(
+            "step %d/%d loss %.4f lr %.2e %.2f examples/s",
+            state.step,
+            state.total_steps,
+            record["loss"],
+            record["lr"],
+            record["examples_per_s"],
+        )
+
+    def validate_and_export(self) -> None:
+        """Score the weights on validation; export them when they are the best so far."""
+        args, state = self.args, self.state
+        with self.autocast:
             scores = evaluate_reader(
-                model,
-                tokenizer,
-                data.validation,
-                data.validation_unanswerable,
-                data.validation_groups,
+                self.model,
+                self.tokenizer,
+                self.data.validation,
+                self.data.validation_unanswerable,
+                self.data.validation_groups,
                 args.max_seq_len,
                 args.doc_stride,
                 args.distractors,
             )
-        headline = [scores["f1"], scores["squad2_f1"]] + (
-            [scores["distractor_f1"]] if args.distractors else []
-        )
+        headline = [scores["f1"], scores["squad2_f1"]]
+        headline += [scores["distractor_f1"]] if args.distractors else []
         score = sum(headline) / len(headline)
         best = score > state.best_score
         examples = state.step * args.batch_size
-        progress.append(
+        self.progress.append(
             {
                 "kind": "validation",
                 "step": state.step,
@@ -389,94 +460,65 @@ def train(args: argparse.Namespace) -> RunState:
                 "best": best,
             }  # fmt: skip
         )
-        figures = " ".join(f"{k} {v:.3f}" for k, v in scores.items())
-        log.info("step %d validation %s", state.step, figures)
-        if best:
-            state.best_score = score
-            meta = {
-                "step": state.step,
-                "total_steps": state.total_steps,
-                "examples": examples,
-                "validation": scores,
-                "validation_curve": [
-                    {"step": r["step"], "examples": r["examples"], **r["validation"]}
-                    for r in progress.read().validations
-                ],
-                "data": data.counts,
-                "training_hours": round(state.training_seconds / 3600, 2),
-                "device": str(device),
-                "machine": machine(),
-                "args": {k: str(v) for k, v in vars(args).items()},
-            }
-            export(model, tokenizer, args.out, meta)
-            log.info("exported best checkpoint to %s", args.out)
-
-    def checkpoint() -> None:
-        save_checkpoint(args.work, model, optimizer, scheduler, state, plan)
-
-    def batches_from(step: int) -> Iterator[list[int]]:
-        while True:
-            epoch, offset = divmod(step, steps_per_epoch)
-            yield from bucketed_batches(data.features, args.batch_size, args.seed + epoch)[offset:]
-            step = (epoch + 1) * steps_per_epoch
-
-    if args.validate_first and state.step == 0 and not resumed:
-        validate_and_export()  # the starting point is a candidate too: training must beat it
-    stop = StopRequest()
-    window_started, running_loss = time.time(), 0.0
-    saved_step, last_save = state.step, time.time()
-    for batch in batches_from(state.step):
-        if state.step >= until or stop.requested:
-            break
-        inputs = _collate(
-            [data.features[i] for i in batch], tokenizer.pad_token_id, with_token_types
+        log.info(
+            "step %d validation %s", state.step, " ".join(f"{k} {v:.3f}" for k, v in scores.items())
         )
-        with autocast:
-            loss = model(**{k: v.to(device) for k, v in inputs.items()}).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        state.step += 1
-        running_loss += loss.item()
+        if not best:
+            return
+        state.best_score = score
+        curve = [
+            {"step": r["step"], "examples": r["examples"], **r["validation"]}
+            for r in self.progress.read().validations
+        ]
+        meta = {
+            "step": state.step,
+            "total_steps": state.total_steps,
+            "examples": examples,
+            "validation": scores,
+            "validation_curve": curve,
+            "data": self.data.counts,
+            "training_hours": round(state.training_seconds / 3600, 2),
+            "device": str(self.device),
+            "machine": machine(),
+            "args": {k: str(v) for k, v in vars(args).items()},
+        }
+        export(self.model, self.tokenizer, args.out, meta)
+        log.info("exported best checkpoint to %s", args.out)
+
+    def checkpoint(self) -> None:
+        save_checkpoint(
+            self.args.work, self.model, self.optimizer, self.scheduler, self.state, self.plan
+        )
+
+
+def train(args: argparse.Namespace) -> RunState:
+    """Run (or resume) the training until its end, ``--until-step``, or SIGTERM; checkpoint
+    every ``--save-minutes`` and at each validation."""
+    run = Run(args)
+    state = run.state
+    if args.validate_first and state.step == 0 and not run.resumed:
+        run.validate_and_export()  # the starting point is a candidate too: training must beat it
+    stop = StopRequest()
+    window_started, loss_sum = time.time(), 0.0
+    saved_step, last_save = state.step, time.time()
+    for batch in run.batches():
+        if state.step >= min(args.until_step or state.total_steps, state.total_steps):
+            break
+        if stop.requested:
+            break
+        loss_sum += run.train_step(batch)
         if state.step % args.log_every == 0:
-            elapsed = time.time() - window_started
-            state.training_seconds += elapsed
-            if args.time_budget and state.step == 2 * args.log_every:
-                # A lent machine has a fixed lease: fit the whole schedule, decay included, into
-                # it. The rate comes from the second window of steps, after the device warms up.
-                rate = elapsed / args.log_every
-                affordable = state.step + int((args.time_budget - state.training_seconds) / rate)
-                state.total_steps = until = min(state.total_steps, affordable)
-                log.info("time budget %ds at %.3fs/step: %d steps", args.time_budget, rate, until)
-            record = {
-                "kind": "steps",
-                "step": state.step,
-                "total_steps": state.total_steps,
-                "batch_size": args.batch_size,
-                "examples": state.step * args.batch_size,
-                "loss": running_loss / args.log_every,
-                "lr": scheduler.get_last_lr()[0],
-                "examples_per_s": args.log_every * args.batch_size / elapsed,
-                "training_seconds": round(state.training_seconds, 1),
-            }
-            progress.append(record)
-            log.info(
-                "step %d/%d loss %.4f lr %.2e %.2f examples/s",
-                state.step, state.total_steps, record["loss"], record["lr"],
-                record["examples_per_s"],
-            )  # fmt: skip
-            window_started, running_loss = time.time(), 0.0
+            run.log_window(time.time() - window_started, loss_sum)
+            window_started, loss_sum = time.time(), 0.0
         validated = state.step % args.eval_every == 0 or state.step == state.total_steps
         if validated:
-            validate_and_export()
+            run.validate_and_export()
             window_started = time.time()
         if validated or time.time() - last_save >= args.save_minutes * 60:
-            checkpoint()
+            run.checkpoint()
             saved_step, last_save = state.step, time.time()
     if state.step != saved_step:  # stopped by --until-step or SIGTERM between two saves
-        checkpoint()
+        run.checkpoint()
     return state
 
 
