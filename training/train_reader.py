@@ -46,6 +46,7 @@ from training.reader_data import (
 
 log = logging.getLogger("training.train_reader")
 CHECKPOINT = "last.pt"
+VALIDATION_QUESTIONS_PER_READ = 16
 # What a run is: a work folder holding a checkpoint of another plan is refused, not mixed.
 PLAN_ARGUMENTS = (
     "base_model", "lora_rank", "answerable", "epochs", "max_steps", "limit", "batch_size", "lr",
@@ -101,7 +102,9 @@ def evaluate_reader(
     prefixes = ("", "distractor_") if distractor_count else ("",)
     totals = {p + name: 0.0 for p in prefixes for name in ("exact_match", "f1")}
     records = []
-    for example in answerable + unanswerable:
+    examples = answerable + unanswerable
+    asks = []
+    for example in examples:
         texts = [example.context] + (
             distractors(example, groups, distractor_count) if example.golds else []
         )
@@ -109,9 +112,18 @@ def evaluate_reader(
             Passage(Chunk(id=i, article_id=str(i), start=0, end=len(t), text=t))
             for i, t in enumerate(texts)
         ]
-        # One read: span scores are per window, so the gold paragraph's best span is the same
-        # whether or not the distractors were read beside it.
-        spans = reader.read(example.question, passages, top_n=None)
+        asks.append((example.question, passages))
+    # One read per question, several questions to a forward pass (batches of 64 windows rather
+    # than one question's few): span scores are per window, so the gold paragraph's best span is
+    # the same whether or not the distractors, or other questions, were read beside it.
+    read = [
+        spans
+        for begin in range(0, len(asks), VALIDATION_QUESTIONS_PER_READ)
+        for spans in reader.read_many(
+            asks[begin : begin + VALIDATION_QUESTIONS_PER_READ], top_n=None
+        )
+    ]
+    for example, spans in zip(examples, read):
         gold_only = [s for s in spans if s.passage_index == 0][:1]
         candidate = gold_only[0] if gold_only else None
         em, f1 = (
