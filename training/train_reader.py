@@ -367,7 +367,12 @@ class Run:
         if resumed:
             self.state = resumed
             self.progress.rewind(resumed.step)
-            log.info("resumed at step %d of %d (best score %.2f)", *asdict(resumed).values())
+            log.info(
+                "resumed at step %d of %d (best score %.2f)",
+                resumed.step,
+                resumed.total_steps,
+                resumed.best_score,
+            )
         log.info(
             "data %s, %d steps/epoch, %d steps",
             self.data.counts,
@@ -409,8 +414,9 @@ class Run:
         self.state.step += 1
         return float(loss.item())
 
-    def log_window(self, elapsed: float, loss_sum: float) -> None:
-        """A line in progress.jsonl for the last ``log_every`` steps."""
+    def log_window(self, elapsed: float, loss_sum: float, steps: int) -> None:
+        """A line in progress.jsonl for the last ``steps`` steps (fewer than ``log_every`` in
+        the first window after a resume)."""
         args, state = self.args, self.state
         state.training_seconds += elapsed
         if args.time_budget and state.step == 2 * args.log_every:
@@ -428,9 +434,9 @@ class Run:
             "total_steps": state.total_steps,
             "batch_size": args.batch_size,
             "examples": state.step * args.batch_size,
-            "loss": loss_sum / args.log_every,
+            "loss": loss_sum / steps,
             "lr": self.scheduler.get_last_lr()[0],
-            "examples_per_s": args.log_every * args.batch_size / elapsed,
+            "examples_per_s": steps * args.batch_size / elapsed,
             "training_seconds": round(state.training_seconds, 1),
         }
         self.progress.append(record)
@@ -511,7 +517,7 @@ def train(args: argparse.Namespace) -> RunState:
     if args.validate_first and state.step == 0 and not run.resumed:
         run.validate_and_export()  # the starting point is a candidate too: training must beat it
     stop = StopRequest()
-    window_started, loss_sum = time.time(), 0.0
+    window_started, loss_sum, window_steps = time.time(), 0.0, 0
     saved_step, last_save = state.step, time.time()
     for batch in run.batches():
         if state.step >= min(args.until_step or state.total_steps, state.total_steps):
@@ -519,9 +525,10 @@ def train(args: argparse.Namespace) -> RunState:
         if stop.requested:
             break
         loss_sum += run.train_step(batch)
+        window_steps += 1
         if state.step % args.log_every == 0:
-            run.log_window(time.time() - window_started, loss_sum)
-            window_started, loss_sum = time.time(), 0.0
+            run.log_window(time.time() - window_started, loss_sum, window_steps)
+            window_started, loss_sum, window_steps = time.time(), 0.0, 0
         validated = state.step % args.eval_every == 0 or state.step == state.total_steps
         if validated:
             run.validate_and_export()
