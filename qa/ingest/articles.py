@@ -23,6 +23,7 @@ from qa.ingest.files import (
     corpus_roots,
     decode,
     read_bytes,
+    sha256_or_none,
 )
 from qa.ingest.formats import JSON_SUFFIXES, SUPPORTED_SUFFIXES, make_id, parse
 from qa.schema import Article
@@ -122,17 +123,9 @@ def read_file(path: Path, base: Path, max_chars: int = 1_000_000) -> FileArticle
         return result
     finally:
         if "sha256" not in result.state:
-            result.state["sha256"] = _hash_or_none(path)
+            result.state["sha256"] = sha256_or_none(path)
     result.articles = [_cut(a, max_chars, result.warnings) for a in articles]
     return result
-
-
-def _hash_or_none(path: Path) -> str | None:
-    """A file left unread is hashed for the manifest all the same, unless it cannot be read."""
-    try:
-        return read_bytes(path, 0).sha256
-    except ArticleError:
-        return None
 
 
 def _cut(article: Article, limit: int, warnings: list[Problem]) -> Article:

@@ -133,6 +133,15 @@ def read_bytes(path: Path, limit: int | None = None) -> FileBytes:
     return FileBytes(head, digest.hexdigest(), complete)
 
 
+def sha256_or_none(path: Path) -> str | None:
+    """The file's hash, or None when it cannot be read: an unreadable file is known by its size
+    and time alone, both when a build skips it and when the freshness check meets it again."""
+    try:
+        return read_bytes(path, 0).sha256
+    except ArticleError:
+        return None
+
+
 def decode(raw: bytes, complete: bool = True) -> DecodedText:
     """UTF-8 (with or without a byte-order mark), else a legacy single-byte encoding.
 

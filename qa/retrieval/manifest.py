@@ -21,12 +21,11 @@ from qa.config import Settings
 from qa.errors import UserError
 from qa.files import sha256_of
 from qa.ingest.files import (
-    ArticleError,
     CorpusPaths,
     corpus_files,
     corpus_roots,
     file_key,
-    read_bytes,
+    sha256_or_none,
 )
 
 FORMAT_VERSION = 3  # 3: memory-mapped tables, text hashes for incremental builds
@@ -68,18 +67,9 @@ def file_states(
             states[key] = {
                 "bytes": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
-                "sha256": _hash_or_none(path),
+                "sha256": sha256_or_none(path),
             }
     return states
-
-
-def _hash_or_none(path: Path) -> str | None:
-    """An unreadable file is known by its size and time alone, as the build that skipped it
-    recorded it."""
-    try:
-        return read_bytes(path, 0).sha256
-    except ArticleError:
-        return None
 
 
 def manifest_roots(manifest: dict[str, Any]) -> list[Path]:

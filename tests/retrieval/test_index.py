@@ -224,9 +224,9 @@ def test_the_freshness_check_hashes_only_files_whose_size_or_time_changed(
     settings, corpus = small
     build_index(settings, corpus, embedder)
     hashed: list[Path] = []
-    real_hash = manifest_module._hash_or_none
+    real_hash = manifest_module.sha256_or_none
     monkeypatch.setattr(
-        manifest_module, "_hash_or_none", lambda path: hashed.append(path) or real_hash(path)
+        manifest_module, "sha256_or_none", lambda path: hashed.append(path) or real_hash(path)
     )
     assert staleness(settings.index_dir, settings, corpus) is None and hashed == []
     os.utime(corpus / "two.txt", ns=(1, 1))  # touched, same bytes: read once, still current
