@@ -61,34 +61,48 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
+_PREPOSITIONS = ("in", "on", "since", "by", "until", "from")
 # Relative or partial dates a news sentence gives: "yesterday", "on Monday", "last week",
 # "in March", "next Tuesday", "two days ago", "5 March" (no year).
 _RELATIVE = re.compile(
     rf"\b(?:yesterday|today|tonight|tomorrow"
     rf"|(?:(?:last|next|this|on)\s+)?(?:{_WEEKDAYS})"
     rf"|(?:last|next|this)\s+(?:week|month|year)"
-    rf"|(?:(?:in|on|since|by|until|from)\s+)?(?:\d{{1,2}}\s+)?(?:{_MONTHS})(?:\s+\d{{1,2}}\b)?"
+    rf"|(?:(?:{'|'.join(_PREPOSITIONS)})\s+)?(?:\d{{1,2}}\s+)?(?:{_MONTHS})(?:\s+\d{{1,2}}\b)?"
     rf"|(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
     rf"(?:days?|weeks?|months?|years?)\s+ago)\b(?!\s*,?\s*\d{{4}})",
     re.IGNORECASE,
 )
 
 
-def resolved_date(span: str, sentence: str, article_date: str | None) -> str | None:
-    """The ISO date a relative or partial date in ``span`` (else in its ``sentence``) names, seen
-    from the article's date: "Monday" in an article of Thursday 2024-11-07 is 2024-11-04; "in
-    March" is 2024-03; "last week" the Monday of that week. None when there is nothing to
-    resolve, or no article date to resolve it from."""
+# A sentence that looks ahead ("will reopen in September", "is expected to reach the coast on
+# Thursday", "said it would"): its weekday or month is the next one, not the last.
+_LOOKS_AHEAD = re.compile(
+    r"\b(?:will|would|shall|won't|going to|(?:expected|due|set|scheduled|planned|plans?|hopes?)"
+    r" to|is to|are to|to be held)\b|'ll\b",
+    re.IGNORECASE,
+)
+
+
+def resolved_date(
+    span: str, sentence: str, article_date: str | None, search_sentence: bool = True
+) -> str | None:
+    """The ISO date a relative or partial date in ``span`` (else, with ``search_sentence``, in
+    its ``sentence``) names, seen from the article's date: "Monday" in an article of Thursday
+    2024-11-07 is 2024-11-04, and 2024-11-11 where the sentence looks ahead ("will meet on
+    Monday"); "in March" is 2024-03; "last week" the Monday of that week. None when there is
+    nothing to resolve, or no article date to resolve it from."""
     if not article_date:
         return None
     try:
         base = datetime.date.fromisoformat(article_date[:10])
     except ValueError:
         return None
-    for text in (span, sentence):
+    ahead = bool(_LOOKS_AHEAD.search(sentence))
+    for text in (span, sentence) if search_sentence else (span,):
         for match in _RELATIVE.finditer(text):
             if _is_a_date(match.group(0)):
-                return _resolve(match.group(0), base)
+                return _resolve(match.group(0), base, ahead)
     return None
 
 
@@ -99,25 +113,29 @@ def _is_a_date(expression: str) -> bool:
     return expression[0].isupper() and expression.lower() != "may"
 
 
-def _resolve(expression: str, base: datetime.date) -> str | None:
+def _resolve(expression: str, base: datetime.date, ahead: bool) -> str | None:
     from dateparser.date import DateDataParser
 
     words = expression.lower().split()
     if words[-1] in _WEEKDAYS.split("|") and words[0] not in ("last", "next"):
-        # "on Thursday" in a Thursday's article is that day, not a week before.
-        back = (base.weekday() - _WEEKDAYS.split("|").index(words[-1])) % 7
-        return (base - datetime.timedelta(days=back)).isoformat()
+        # "on Thursday" in a Thursday's article is that day, not a week before or after.
+        days_ahead = (_WEEKDAYS.split("|").index(words[-1]) - base.weekday()) % 7
+        shift = days_ahead if ahead else days_ahead - 7 if days_ahead else 0
+        return (base + datetime.timedelta(days=shift)).isoformat()
+    named = [w for w in words if w not in _PREPOSITIONS]
+    month = _month_number(named[0]) if len(named) == 1 else None
+    if month is not None:  # "in March": this year's, unless the sentence looks the other way
+        year = base.year + (month < base.month if ahead else -(month > base.month))
+        return f"{year:04d}-{month:02d}"
     parser = DateDataParser(
         languages=["en"],
         settings={
             "RELATIVE_BASE": datetime.datetime.combine(base, datetime.time()),
-            "PREFER_DATES_FROM": "past",
+            "PREFER_DATES_FROM": "future" if ahead else "past",
             "PARSERS": ["relative-time", "absolute-time"],
         },
     )
-    found = parser.get_date_data(
-        re.sub(r"^(in|on|since|by|until|from)\s+", "", expression, flags=re.I)
-    )
+    found = parser.get_date_data(" ".join(named))
     if found.date_obj is None:
         return None
     day = found.date_obj.date()
@@ -128,3 +146,11 @@ def _resolve(expression: str, base: datetime.date) -> str | None:
     if found.period == "week" and "ago" not in words:
         return (day - datetime.timedelta(days=day.weekday())).isoformat()
     return day.isoformat()
+
+
+def _month_number(word: str) -> int | None:
+    """1-12 for a month's name or abbreviation ("sept" too); None for any other word."""
+    for number, name in enumerate(_MONTHS.split("|")[:12], start=1):
+        if word == name or (len(word) >= 3 and name.startswith(word)):
+            return number
+    return None

@@ -310,5 +310,5 @@ def _with_resolved_date(answer: Answer, asks_when: bool) -> Answer:
     sentence_start = max(context.rfind(". ", 0, start), context.rfind("\n", 0, start)) + 1
     stops = [i for i in (context.find(". ", end), context.find("\n", end)) if i >= 0]
     sentence = context[sentence_start : min(stops) + 1 if stops else len(context)]
-    found = resolved_date(answer.text, sentence if asks_when else "", answer.citations[0].date)
+    found = resolved_date(answer.text, sentence, answer.citations[0].date, asks_when)
     return replace(answer, resolved_date=found) if found else answer

@@ -26,12 +26,26 @@ THURSDAY = "2024-11-07"
         ("May", "Theresa May said so.", None),  # a name, not a month
         ("March 2023", "", None),  # a full date needs no resolving
         ("330 metres", "The tower is 330 metres tall.", None),
+        # A sentence that looks ahead names the next weekday or month, not the last.
+        ("Monday", "The council will meet on Monday.", "2024-11-11"),
+        ("Thursday", "It is expected to reach the coast on Thursday.", THURSDAY),
+        ("in March", "Work will start in March.", "2025-03"),
+        ("November", "The museum said it would reopen in November.", "2024-11"),
+        ("5 March", "The bridge is due to open on 5 March.", "2025-03-05"),
+        ("in December", "Work began in December.", "2023-12"),
     ],
 )
 def test_relative_and_partial_dates_are_read_from_the_article_date(
     span: str, sentence: str, resolved: str | None
 ) -> None:
     assert resolved_date(span, sentence, THURSDAY) == resolved
+
+
+def test_the_sentence_gives_the_tense_even_when_its_date_is_not_searched() -> None:
+    sentence = "The storm will reach the coast on Friday, the forecasters said on Monday."
+    assert resolved_date("Friday", sentence, THURSDAY, search_sentence=False) == "2024-11-08"
+    assert resolved_date("the coast", sentence, THURSDAY, search_sentence=False) is None
+    assert resolved_date("the coast", sentence, THURSDAY) == "2024-11-08"
 
 
 def test_nothing_is_resolved_without_an_article_date() -> None:
