@@ -269,7 +269,11 @@ def evaluate_end_to_end(
         "n": len(records),
         **_answer_summary(records),
         **_retrieval_summary(records),
-        **{f"{kind}_accuracy": 100 * sum(ok) / len(ok) for kind, ok in checks.items() if ok},
+        **{
+            f"{kind}_accuracy": round(100 * sum(ok) / len(ok), 2)
+            for kind, ok in checks.items()
+            if ok
+        },
         **_latency(records),
     }
     return EvalResult("end-to-end", summary, records)

@@ -117,9 +117,11 @@ def is_conflict(entries: list[TimelineEntry]) -> bool:
 
 
 def latest(entries: list[TimelineEntry]) -> TimelineEntry | None:
-    """The answer of the most recent article; None when no entry is dated."""
-    dated = [e for e in entries if e.last_date]
-    return max(dated, key=lambda e: (e.last_date, e.score)) if dated else None
+    """What the most recent article says best; None when no entry is dated. The newest article
+    may name the old answer too ("dismissed Erik Sund and named Jonas Vik"): its strongest
+    citation decides, not its mere mention."""
+    dated = [(c.date[:10], c.score, e) for e in entries for c in e.citations if c.date]
+    return max(dated, key=lambda found: found[:2])[2] if dated else None
 
 
 def _entry(group: list[Answer]) -> TimelineEntry:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qa.schema import Answer, Citation
@@ -52,6 +54,15 @@ def test_a_timeline_in_date_order_with_agreeing_answers_merged() -> None:
         ("$5m", None, None, 1),
     ]
     assert is_conflict(entries) and latest(entries).text == "$4.2 million"  # type: ignore[union-attr]
+
+
+def test_the_latest_word_is_what_the_newest_article_says_best_not_what_it_mentions() -> None:
+    old_coach = cited("Erik Sund", 0.9, ("appointed", "2023-07-03"))
+    mention = cited("Erik Sund", 0.1, ("replaced", "2024-08-12"))
+    old_coach = replace(old_coach, citations=old_coach.citations + mention.citations)
+    entries = timeline([old_coach, cited("Jonas Vik", 0.6, ("replaced", "2024-08-12"))], 0.5)
+    assert [e.last_date for e in entries] == ["2024-08-12", "2024-08-12"]
+    assert latest(entries).text == "Jonas Vik"  # type: ignore[union-attr]
 
 
 def test_one_article_saying_two_things_is_no_conflict_between_articles() -> None:
