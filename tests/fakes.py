@@ -70,11 +70,14 @@ class FakeRetrieval:
 
 @dataclass
 class FakeReading:
-    """Gives the spans it was made with, whatever the question; counts questions read."""
+    """Gives the spans it was made with (or those ``by_question`` names for a question); counts
+    questions read and the passages each was given."""
 
     spans: list[Answer] = field(default_factory=list)
     questions_read: int = 0
     refuse: Exception | None = None  # raised on every read
+    by_question: dict[str, list[Answer]] = field(default_factory=dict)
+    passages_given: list[int] = field(default_factory=list)
 
     def check_question(self, question: str) -> None:
         pass
@@ -90,7 +93,8 @@ class FakeReading:
         if self.refuse is not None:
             raise self.refuse
         self.questions_read += len(requests)
-        return [list(self.spans[:top_n]) for _ in requests]
+        self.passages_given += [len(passages) for _, passages in requests]
+        return [list(self.by_question.get(q, self.spans)[:top_n]) for q, _ in requests]
 
 
 @dataclass

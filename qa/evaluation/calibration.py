@@ -67,11 +67,12 @@ def best_point(records: Sequence[CandidateRecord]) -> Point:
     return max(curve(records), key=lambda p: (p.f1, p.threshold))
 
 
-def save_threshold(index_dir: Path, point: Point, source: str) -> Path:
-    """Store the threshold inside the live build of ``index_dir``."""
+def save_threshold(index_dir: Path, point: Point, source: str, reader: str) -> Path:
+    """Store the threshold inside the live build of ``index_dir``, for ``reader``'s scores."""
     path = current_build(Path(index_dir)) / CALIBRATION_FILE
     record = {
         "no_answer_threshold": round(point.threshold, 6),
+        "reader": reader,
         "f1": round(point.f1, 2),
         "exact_match": round(point.exact_match, 2),
         "questions": source,

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from qa.base_model import resolve_model_path
-from qa.config import SHIPPED_READERS
+from qa.config import SHIPPED_READERS, Settings
 from qa.errors import MissingPath
 
 ADAPTER_CONFIG = "adapter_config.json"
+# What validation chose for a model's scores ({"no_answer_threshold": ...}), shipped beside it.
+READER_CARD = "reader.json"
 
 
 def reader_folder(reader: str) -> Path:
@@ -37,6 +39,17 @@ def reader_folder(reader: str) -> Path:
             f"reader {reader!r} is neither a shipped reader ({names}) nor a model folder"
         )
     return folder
+
+
+def reader_card(settings: Settings) -> dict[str, Any]:
+    """Settings chosen on validation for the reader in use (the cascade's answers, when it is
+    unsure, are its accurate reader's); empty for a folder without a card."""
+    name = settings.cascade_accurate if settings.reader == "cascade" else settings.reader
+    try:
+        card = json.loads((reader_folder(name) / READER_CARD).read_text(encoding="utf-8"))
+        return {"no_answer_threshold": float(card["no_answer_threshold"])}
+    except (MissingPath, OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def is_adapter(folder: Path) -> bool:

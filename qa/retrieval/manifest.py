@@ -165,13 +165,16 @@ def staleness(root: Path, settings: Settings, corpus_path: CorpusPaths) -> str |
     return None
 
 
-def calibrated_settings(index_dir: Path) -> dict[str, Any]:
-    """Settings a calibration stored in the live build (empty when there is none or it is
-    unreadable)."""
+def calibrated_settings(index_dir: Path, reader: str) -> dict[str, Any]:
+    """Settings a calibration with this reader stored in the live build (empty when there is
+    none, it is unreadable, or it was fitted for another reader's scores)."""
     try:
         data = json.loads(
             (current_build(Path(index_dir)) / CALIBRATION_FILE).read_text(encoding="utf-8")
         )
+        # Calibrations from before the cascade and the accurate reader were the fast reader's.
+        if data.get("reader", "fast") != reader:
+            return {}
         return {"no_answer_threshold": float(data["no_answer_threshold"])}
-    except (IndexProblem, OSError, ValueError, KeyError, TypeError):
+    except (IndexProblem, OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}

@@ -17,8 +17,8 @@ from qa.config import Settings
 from qa.ingest.dates import resolved_date
 from qa.ingest.files import CorpusPaths
 from qa.metrics import normalize_answer
-from qa.reading.read_batcher import ReadBatcher
-from qa.reading.reader import Reader
+from qa.reading.factory import reading_from_settings
+from qa.reading.reader_models import reader_card
 from qa.retrieval.dense import Embedder
 from qa.retrieval.filters import Filters
 from qa.retrieval.index import Index, ensure_index
@@ -56,7 +56,7 @@ class Retrieval(Protocol):
 
 
 class Reading(Protocol):
-    """What the pipeline needs from reading (ReadBatcher)."""
+    """What the pipeline needs from reading (a ReadBatcher, or a CascadeReader)."""
 
     def check_question(self, question: str) -> None: ...
 
@@ -74,13 +74,19 @@ def load_service(settings: Settings, corpus: CorpusPaths | None = None) -> tuple
     articles the web app shows beside the answers."""
     embedder = Embedder(settings.dense_model, settings.embed_batch_size)
     index = ensure_index(settings, corpus, embedder)
-    return Pipeline.from_index(settings, index, embedder, Reader.from_settings(settings)), index
+    return Pipeline.from_index(settings, index, embedder, reading_from_settings(settings)), index
 
 
 def resolve_settings(flags: Mapping[str, Any] | None = None) -> Settings:
-    """The one path to settings for the CLI, the benchmarks and library users: defaults < what a
-    calibration stored in the live index build < ``QA_*`` variables < ``flags``."""
-    return Settings.resolve(flags, calibration=calibrated_settings)
+    """The one path to settings for the CLI, the benchmarks and library users: defaults < what
+    validation chose for the reader in use < ``QA_*`` variables < ``flags``."""
+    return Settings.resolve(flags, calibration=stored_calibration)
+
+
+def stored_calibration(settings: Settings) -> dict[str, Any]:
+    """What validation chose for the reader in use (its card), and what a calibration stored
+    for it with the live index build, which wins."""
+    return reader_card(settings) | calibrated_settings(settings.index_dir, settings.reader)
 
 
 @dataclass(frozen=True)
@@ -109,11 +115,11 @@ class Pipeline:
 
     @classmethod
     def from_index(
-        cls, settings: Settings, index: Index, embedder: Embedder, reader: Reader
+        cls, settings: Settings, index: Index, embedder: Embedder, reading: Reading
     ) -> Pipeline:
-        """The real collaborators: hybrid retrieval over ``index``, reading through one batcher."""
-        batcher = ReadBatcher(reader, settings.read_batch_questions, settings.max_waiting_passages)
-        return cls(settings, HybridRetriever(index, embedder, settings), batcher)
+        """The real collaborators: hybrid retrieval over ``index``, and ``reading``
+        (``reading_from_settings``)."""
+        return cls(settings, HybridRetriever(index, embedder, settings), reading)
 
     @classmethod
     def load(cls, settings: Settings | None = None, corpus: CorpusPaths | None = None) -> Pipeline:

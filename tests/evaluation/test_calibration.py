@@ -15,7 +15,7 @@ from qa.evaluation.calibration import (
 )
 from qa.retrieval.build import build_index
 from qa.retrieval.manifest import calibrated_settings, current_build
-from qa.service.pipeline import resolve_settings
+from qa.service.pipeline import resolve_settings, stored_calibration
 
 
 def _record(score: float, answerable: bool, right: bool) -> CandidateRecord:
@@ -55,23 +55,29 @@ def test_a_threshold_belongs_to_the_build_it_was_fitted_on(
         tmp_path / "corpus" / "one.txt", "title: One\n\nThe lighthouse keeper rang the bell."
     ).parent
     settings = Settings(index_dir=tmp_path / "index")
-    assert calibrated_settings(settings.index_dir) == {}  # no index at all
+    assert calibrated_settings(settings.index_dir, "fast") == {}  # no index at all
     build_index(settings, corpus, embedder)
-    assert calibrated_settings(settings.index_dir) == {}
-    path = save_threshold(settings.index_dir, best_point(RECORDS), "set.jsonl")
+    assert calibrated_settings(settings.index_dir, "fast") == {}
+    path = save_threshold(settings.index_dir, best_point(RECORDS), "set.jsonl", "fast")
     assert path.parent == current_build(settings.index_dir)
-    assert calibrated_settings(settings.index_dir) == {"no_answer_threshold": 0.5}
+    assert calibrated_settings(settings.index_dir, "fast") == {"no_answer_threshold": 0.5}
+    # Another reader's scores are on another scale: the fast reader's threshold is not theirs.
+    assert calibrated_settings(settings.index_dir, "cascade") == {}
     flags = {"index_dir": settings.index_dir}
-    assert Settings.resolve(flags, {}, calibrated_settings).no_answer_threshold == 0.5
+    assert Settings.resolve(flags, {}, stored_calibration).no_answer_threshold == 0.5
+    assert (
+        Settings.resolve({**flags, "reader": "cascade"}, {}, stored_calibration).no_answer_threshold
+        == Settings().no_answer_threshold
+    )
     assert (
         Settings.resolve(
-            flags, {"QA_NO_ANSWER_THRESHOLD": "0.3"}, calibrated_settings
+            flags, {"QA_NO_ANSWER_THRESHOLD": "0.3"}, stored_calibration
         ).no_answer_threshold
         == 0.3
     )
     assert (
         Settings.resolve(
-            {**flags, "no_answer_threshold": 0.1}, {}, calibrated_settings
+            {**flags, "no_answer_threshold": 0.1}, {}, stored_calibration
         ).no_answer_threshold
         == 0.1
     )
@@ -79,8 +85,10 @@ def test_a_threshold_belongs_to_the_build_it_was_fitted_on(
     monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
     assert resolve_settings().no_answer_threshold == 0.5
     path.write_text("{corrupt")
-    assert calibrated_settings(settings.index_dir) == {}
+    assert calibrated_settings(settings.index_dir, "fast") == {}
     path.write_text('{"no_answer_threshold": 0.5}')
     write(corpus / "two.txt", "title: Two\n\nAnother corpus, another build.")
     build_index(settings, corpus, embedder)
-    assert calibrated_settings(settings.index_dir) == {}  # the new build was never calibrated
+    assert (
+        calibrated_settings(settings.index_dir, "fast") == {}
+    )  # the new build was never calibrated

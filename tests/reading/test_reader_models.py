@@ -9,14 +9,20 @@ import pytest
 
 from qa.config import SHIPPED_READERS, Settings
 from qa.reading.reader import Reader
-from qa.reading.reader_models import is_adapter, load_reader_model, reader_folder
-
-pytestmark = pytest.mark.model  # every test here loads a real model
+from qa.reading.reader_models import (
+    READER_CARD,
+    is_adapter,
+    load_reader_model,
+    reader_card,
+    reader_folder,
+)
+from qa.service.pipeline import stored_calibration
 
 QUESTION = "Who designed the bridge?"
 CONTEXT = "The bridge was designed by Michel Virlogeux and opened in 2004."
 
 
+@pytest.mark.model
 def test_the_setting_names_a_shipped_reader_or_a_folder(tmp_path: Path) -> None:
     assert reader_folder("fast") == SHIPPED_READERS["fast"]
     assert reader_folder(str(SHIPPED_READERS["fast"])) == SHIPPED_READERS["fast"]
@@ -25,6 +31,7 @@ def test_the_setting_names_a_shipped_reader_or_a_folder(tmp_path: Path) -> None:
     assert Reader.from_settings(Settings(reader="fast")).model_path == str(SHIPPED_READERS["fast"])
 
 
+@pytest.mark.model
 def test_a_reader_that_is_not_shipped_says_which_ones_are() -> None:
     if SHIPPED_READERS["accurate"].is_dir():
         pytest.skip("the accurate reader is shipped in this checkout")
@@ -34,6 +41,7 @@ def test_a_reader_that_is_not_shipped_says_which_ones_are() -> None:
         Reader.from_settings(Settings(reader="accurate"))
 
 
+@pytest.mark.model
 def test_an_adapter_folder_reproduces_the_trained_model(tmp_path: Path) -> None:
     """A LoRA adapter saved by the training program, merged onto its base at load time."""
     import torch
@@ -77,3 +85,24 @@ def test_an_adapter_folder_reproduces_the_trained_model(tmp_path: Path) -> None:
     torch.testing.assert_close(got.start_logits, expected.start_logits, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(got.end_logits, expected.end_logits, atol=1e-4, rtol=1e-4)
     assert not torch.allclose(untouched.start_logits, expected.start_logits, atol=1e-2)
+
+
+def test_a_readers_card_gives_its_threshold_to_it_and_to_a_cascade_that_asks_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / READER_CARD).write_text(json.dumps({"no_answer_threshold": 0.37}))
+    flags = {"index_dir": tmp_path / "no-index"}
+    for chosen in ({"reader": str(folder)}, {"reader": "cascade", "cascade_accurate": str(folder)}):
+        settings = Settings.resolve({**flags, **chosen}, {}, stored_calibration)
+        assert reader_card(settings) == {"no_answer_threshold": 0.37}
+        assert settings.no_answer_threshold == 0.37
+        given = Settings.resolve(
+            {**flags, **chosen, "no_answer_threshold": 0.1}, {}, stored_calibration
+        )
+        assert given.no_answer_threshold == 0.1  # a flag still wins
+    # The fast reader has no card: the default is its threshold.
+    assert Settings.resolve(flags, {}, stored_calibration) == Settings(index_dir=flags["index_dir"])
+    (folder / READER_CARD).write_text("{broken")
+    assert reader_card(Settings(reader=str(folder))) == {}
