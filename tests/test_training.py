@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import SHIPPED_READERS
+from qa.config import SHIPPED_READERS, Settings
 from training import reader_data as data
 
 pytestmark = pytest.mark.model  # every test here loads a real model
@@ -315,3 +315,48 @@ def test_a_work_folder_of_another_run_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as stopped:
         main([*common, "--max-steps", "4"])
     assert stopped.value.code == 2
+
+
+def test_a_shipped_adapter_is_fp16_reproduces_its_reference_and_carries_its_card(
+    tmp_path: Path,
+) -> None:
+    """training.ship_reader on a tiny run: what the package would carry, loaded as the service
+    loads it."""
+    import torch
+    from safetensors import safe_open
+
+    from qa.reading.reader_models import READER_CARD, load_reader_model, reader_card
+    from training.ship_reader import REFERENCE
+    from training.ship_reader import main as ship
+    from training.train_reader import main as train
+
+    data, base = _tiny_squad(tmp_path / "data"), _tiny_model(tmp_path / "base")
+    train(
+        [
+            "--data", str(data), "--base-model", str(base), "--answerable", "squad",
+            "--lora-rank", "4", "--batch-size", "2", "--max-steps", "4", "--eval-every", "2",
+            "--validation-size", "4", "--distractors", "0", "--lr", "1e-2",
+            "--out", str(tmp_path / "best"), "--work", str(tmp_path / "work"),
+        ]
+    )  # fmt: skip
+    shipped = tmp_path / "shipped"
+    ship(["--run", str(tmp_path / "best"), "--out", str(shipped), "--data", str(data)])
+    with safe_open(shipped / "adapter_model.safetensors", "pt") as weights:
+        dtypes = {weights.get_tensor(name).dtype for name in weights.keys()}
+    assert dtypes == {torch.float16}
+    reference = json.loads((shipped / REFERENCE).read_text())
+    model, tokenizer = load_reader_model(shipped, torch.float32, tmp_path / "cache")
+    inputs = tokenizer(reference["question"], reference["context"], return_tensors="pt")
+    with torch.no_grad():
+        out = model(**inputs)
+    for name in ("start_logits", "end_logits"):
+        expected = torch.tensor(reference[name])
+        assert not torch.allclose(expected, torch.zeros_like(expected))
+        torch.testing.assert_close(getattr(out, name)[0], expected, atol=2e-2, rtol=1e-2)
+    card = json.loads((shipped / READER_CARD).read_text())
+    assert 0.0 <= card["no_answer_threshold"] <= 1.0
+    assert reader_card(Settings(reader=str(shipped))) == {
+        "no_answer_threshold": card["no_answer_threshold"]
+    }
+    record = json.loads((shipped / "training.json").read_text())
+    assert record["step"] in (2, 4) and record["validation_curve"] and record["shipped"]["machine"]

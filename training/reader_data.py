@@ -133,6 +133,18 @@ def load_training_data(data_dir: Path, extra_sources: bool = True) -> TrainingDa
     )
 
 
+def validation_slice(
+    data: TrainingData, size: int, seed: int
+) -> tuple[list[Example], list[Example]]:
+    """The fixed validation questions (answerable, unanswerable) a run with ``seed`` chooses
+    its checkpoints on, and its reader is shipped with."""
+    sample = random.Random(seed)
+    answerable = sample.sample(data.validation, min(size, len(data.validation)))
+    return answerable, sample.sample(
+        data.validation_unanswerable, min(size, len(data.validation_unanswerable))
+    )
+
+
 @functools.cache
 def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"\w+", text.lower()) if len(w) > 2)

@@ -42,6 +42,7 @@ from training.reader_data import (
     featurize,
     group_contexts,
     load_training_data,
+    validation_slice,
 )
 
 log = logging.getLogger("training.train_reader")
@@ -189,11 +190,7 @@ def prepare_data(args: argparse.Namespace, tokenizer: Any) -> TrainingSet:
         train_examples, args.negative_ratio, args.hard_negative_ratio, rng
     )
     features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
-    sample = random.Random(args.seed)
-    validation = sample.sample(data.validation, min(args.validation_size, len(data.validation)))
-    validation_unanswerable = sample.sample(
-        data.validation_unanswerable, min(args.validation_size, len(data.validation_unanswerable))
-    )
+    validation, validation_unanswerable = validation_slice(data, args.validation_size, args.seed)
     counts = {
         "questions": questions,
         "unanswerable_questions": unanswerable,

@@ -130,7 +130,7 @@ class Reader:
                 device = _torch_device(self.device)
                 model, self._tokenizer = load_reader_model(
                     Path(self.model_path),
-                    _torch_dtype(self.precision, device),
+                    torch_dtype(self.precision, device),
                     self.model_cache or Settings.resolve().model_cache,
                 )
                 self._model = model.to(device)
@@ -339,7 +339,7 @@ def _torch_device(device: str) -> str:
     return device
 
 
-def _torch_dtype(precision: str, device: str) -> Any:
+def torch_dtype(precision: str, device: str) -> Any:
     """bfloat16 only where the device computes it natively (a recent GPU; a CPU with AVX512-BF16
     or AMX): elsewhere it is emulated and slower than float32 (README, "Readers")."""
     import torch
