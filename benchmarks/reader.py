@@ -1,20 +1,27 @@
-"""Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched) and the latency of
-reading 5 passages of about 200 tokens, per reader, weights precision and thread count.
+"""Reader speed on this machine: windows/s at 256 tokens (batch 1 and batched), the latency of
+reading 5 passages of about 200 tokens, and EM/F1 on validation questions (SQuAD dev articles
+35-36, gold paragraph), per reader, runtime and precision, and thread count.
 
-    python -m benchmarks.reader [--readers fast,accurate] [--precisions float32,bfloat16,int8]
-                                [--repeats 20]
+    python -m benchmarks.reader [--readers fast,accurate]
+        [--precisions float32,bfloat16,int8,onnx-float32,onnx-int8] [--repeats 20]
+        [--accuracy 200]
+
+int8 is torch's dynamic quantization of the Linear layers; onnx-* run the same model exported to
+ONNX Runtime (onnx-int8: dynamic, per-channel int8 weights).
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 from benchmarks._shared import SHARED_DATA
 from benchmarks._table import print_table
 from qa.config import Settings
-from qa.evaluation.questions import load_questions, parse_article_range
-from qa.metrics import percentile
+from qa.evaluation.questions import Question, load_questions, parse_article_range
+from qa.metrics import best_over_golds, percentile
 from qa.reading.reader import Reader
 from qa.schema import Chunk, Passage
 
@@ -24,19 +31,35 @@ SQUAD = SHARED_DATA / "squad" / "dev-v1.1.json"
 def make_reader(name: str, threads: int, precision: str, max_seq_len: int) -> Reader:
     import torch
 
-    weights = "float32" if precision == "int8" else precision
+    weights = precision if precision in ("float32", "bfloat16") else "float32"
     settings = Settings().replace(
         reader=name, threads=threads, max_seq_len=max_seq_len, reader_precision=weights
     )
     reader = Reader.from_settings(settings)
-    if precision != "int8":
+    if precision == weights:
         return reader
-    # Dynamic int8 Linear layers; the service does not use them (README: they cost F1).
     model, tokenizer = reader.load()
-    quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    if precision == "int8":  # torch's dynamic int8 Linear layers
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    else:
+        from benchmarks._onnx import OnnxQuestionAnswering, export_onnx
+
+        folder = Path(tempfile.gettempdir()) / "qa-onnx" / Path(reader.model_path).resolve().name
+        path = export_onnx(model, tokenizer, folder, int8=precision == "onnx-int8")
+        model = OnnxQuestionAnswering(path, threads)
     return Reader.from_loaded(
-        quantized, tokenizer, max_seq_len=max_seq_len, threads=threads, batch_size=reader.batch_size
+        model, tokenizer, max_seq_len=max_seq_len, threads=threads, batch_size=reader.batch_size
     )
+
+
+def validation_accuracy(reader: Reader, questions: list[Question]) -> tuple[float, float]:
+    """EM and F1 of the best span on each question's own paragraph."""
+    em = f1 = 0.0
+    for q in questions:
+        spans = reader.read_text(q.question, q.context or "", top_n=1)
+        scores = best_over_golds(spans[0].text if spans else "", q.answers)
+        em, f1 = em + scores[0], f1 + scores[1]
+    return 100 * em / len(questions), 100 * f1 / len(questions)
 
 
 def windows_per_second(reader: Reader, question: str, text: str, batch: int, repeats: int) -> float:
@@ -55,6 +78,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--readers", default="fast", help="comma-separated reader settings")
     parser.add_argument("--precisions", default="float32,bfloat16,int8")
+    parser.add_argument(
+        "--accuracy", type=int, default=0, help="validation questions for EM/F1 (0: none)"
+    )
     parser.add_argument("--threads", default="1,2")
     args = parser.parse_args()
     # Articles 1-36 only: the held-out articles are not used for anything but accuracy.
@@ -62,6 +88,8 @@ def main() -> None:
     long_text = " ".join(q.context for q in questions if len(q.context.split()) > 150)[:4000]
     # Paragraphs of 130-170 words are about 200 tokens: one window each at the default length.
     short = [q for q in questions if 130 <= len(q.context.split()) <= 170][: args.repeats * 3 + 4]
+    validation = [q for q in load_questions(SQUAD, parse_article_range("35-36")) if q.answers]
+    validation = validation[: args.accuracy]
     rows = []
     runs = [
         (name, int(threads), precision)
@@ -86,6 +114,7 @@ def main() -> None:
             started = time.perf_counter()
             reader.read(q.question, passages)
             latencies.append((time.perf_counter() - started) * 1000)
+        em, f1 = validation_accuracy(reader, validation) if validation else (None, None)
         rows.append(
             [
                 name,
@@ -96,6 +125,8 @@ def main() -> None:
                 sum(windows) / len(windows),
                 percentile(latencies, 50),
                 percentile(latencies, 95),
+                em,
+                f1,
             ]
         )
     print_table(
@@ -109,6 +140,8 @@ def main() -> None:
             "windows per 5 passages",
             "5 passages p50 ms",
             "p95 ms",
+            f"validation EM ({len(validation)} q)",
+            "F1",
         ],
         rows,
     )

@@ -1,0 +1,135 @@
+"""Choose the cascade on validation end-to-end: for each bound under which the fast reader
+counts as unsure and each number of best passages the accurate reader then re-reads, EM/F1 at
+the threshold that suits that choice and at the accurate reader's own, and the share of
+questions re-read. The fast and the accurate reader alone are the first rows.
+
+    python -m benchmarks.cascade [--accurate accurate] [--index-dir /tmp/qa-squad-index]
+        [--bounds 0.3,0.5,0.7,0.9] [--reread 1,2,3,5] [--limit N]
+
+Validation: SQuAD dev articles 35-36 and the SQuAD 2.0 unanswerable questions of article 36,
+over an index of all 48 dev articles (built on first use). Each question is retrieved and read
+once by each reader; every choice is replayed from those reads (span scores are per window, so
+what the accurate reader finds in its best n passages is what it finds there among five).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks._shared import SHARED_DATA
+from benchmarks._table import print_table
+from qa.evaluation.calibration import CandidateRecord, best_point, replay
+from qa.evaluation.questions import Question, load_questions, parse_article_range
+from qa.metrics import best_over_golds
+from qa.reading.reader import Reader
+from qa.reading.reader_models import reader_card
+from qa.schema import Answer, Passage
+from qa.service.pipeline import SPANS_PER_QUESTION, Pipeline, load_service, resolve_settings
+
+SQUAD = SHARED_DATA / "squad" / "dev-v1.1.json"
+SQUAD2 = SHARED_DATA / "squad2" / "dev-v2.0-articles-1-36.json"
+
+
+class Replayed:
+    """Gives the spans it is set to, as a reader would have."""
+
+    spans: list[Answer] = []
+
+    def check_question(self, question: str) -> None:
+        pass
+
+    def read(
+        self, question: str, passages: Sequence[Passage], top_n: int | None = 5
+    ) -> list[Answer]:
+        return self.spans[:top_n]
+
+    def read_all(
+        self, requests: Sequence[tuple[str, Sequence[Passage]]], top_n: int | None = 5
+    ) -> list[list[Answer]]:
+        return [self.spans[:top_n] for _ in requests]
+
+
+def validation_questions(limit: int) -> list[Question]:
+    answerable = load_questions(SQUAD, parse_article_range("35-36"))
+    # SQuAD 2.0's article 24 is SQuAD dev article 36; its answerable questions repeat v1.1's.
+    unanswerable = [q for q in load_questions(SQUAD2, parse_article_range("24")) if not q.answers]
+    return (answerable + unanswerable)[: limit or None]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accurate", default="accurate", help="reader name or folder")
+    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/qa-squad-index"))
+    parser.add_argument("--bounds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
+    parser.add_argument("--reread", default="1,2,3,5")
+    parser.add_argument("--limit", type=int, default=0)
+    args = parser.parse_args()
+    settings = resolve_settings({"index_dir": args.index_dir, "corpus": SQUAD})
+    pipeline, _ = load_service(settings, [SQUAD])
+    fast = Reader.from_settings(settings.replace(reader="fast"))
+    accurate = Reader.from_settings(settings.replace(reader=args.accurate))
+    questions = validation_questions(args.limit)
+    reads = []
+    seconds = {"fast": 0.0, "accurate": 0.0}
+    for q in questions:
+        passages = pipeline.retrieve(q.question, settings.top_k)
+        started = time.perf_counter()
+        fast_spans = fast.read(q.question, passages, top_n=SPANS_PER_QUESTION)
+        seconds["fast"] += time.perf_counter() - started
+        started = time.perf_counter()
+        accurate_spans = accurate.read(q.question, passages, top_n=None)
+        seconds["accurate"] += time.perf_counter() - started
+        reads.append((q, passages, fast_spans, accurate_spans))
+
+    replayed = Replayed()
+    judge = Pipeline(settings, pipeline.retriever, replayed)
+
+    def records(bound: float, reread: int) -> tuple[list[CandidateRecord], int]:
+        """Each question's best candidate when the fast reader is trusted from ``bound`` up."""
+        found, asked = [], 0
+        for q, passages, fast_spans, accurate_spans in reads:
+            sure = bool(fast_spans) and fast_spans[0].reader_score >= bound
+            asked += not sure
+            replayed.spans = (
+                fast_spans
+                if sure
+                else [s for s in accurate_spans if s.passage_index < reread][:SPANS_PER_QUESTION]
+            )
+            result = judge.answer(q.question, passages)
+            best = result.answers[0] if result.answers else None
+            em, f1 = best_over_golds(best.text, q.answers) if best and q.answers else (0.0, 0.0)
+            found.append(
+                CandidateRecord(
+                    q.answers, best.text if best else None, best.score if best else 0.0, em, f1
+                )
+            )
+        return found, asked
+
+    own = reader_card(settings.replace(reader=args.accurate)).get("no_answer_threshold")
+    choices = [("fast alone", 0.0, 1), ("accurate alone", 1.01, settings.top_k)] + [
+        (f"cascade < {b}, re-read {n}", float(b), int(n))
+        for b in args.bounds.split(",")
+        for n in args.reread.split(",")
+    ]
+    rows = []
+    for name, bound, reread in choices:
+        found, asked = records(bound, reread)
+        best = best_point(found)
+        at_own = replay(found, own).f1 if own is not None else None
+        share = 100 * asked / len(found)
+        rows.append([name, share, best.exact_match, best.f1, best.threshold, at_own])
+    print_table(
+        f"Cascade on validation end-to-end ({len(questions)} questions: SQuAD dev 35-36 and the "
+        f"2.0 unanswerables of 36; fast {1000 * seconds['fast'] / len(questions):.0f} ms, "
+        f"accurate {1000 * seconds['accurate'] / len(questions):.0f} ms per question of "
+        f"{settings.top_k} passages, this CPU)",
+        ["reader", "% re-read", "EM", "F1", "at threshold", "F1 at the accurate card's"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
