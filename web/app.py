@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from werkzeug.exceptions import HTTPException
 
 from qa.config import Settings, package_version
+from qa.reading.cascade import CascadeReader
 from qa.reading.read_batcher import Overloaded
 from qa.reading.reader import QuestionTooLong
 from qa.retrieval.filters import BadFilter, Filters
@@ -244,6 +245,20 @@ def _json_body() -> dict[str, Any]:
 def health() -> Response:
     service = _service()
     settings = service.pipeline.settings
+    reading = service.pipeline.reader
+    cascade = (
+        {
+            "cascade": {
+                "accurate": Path(settings.cascade_accurate).name,
+                "unsure_below": reading.unsure_below,
+                "reread_passages": reading.reread_passages,
+                "questions": reading.questions,
+                "reread": reading.reread,
+            }
+        }
+        if isinstance(reading, CascadeReader)
+        else {}
+    )
     return jsonify(
         status="ok",
         articles=len(service.index.articles),
@@ -252,6 +267,7 @@ def health() -> Response:
         models={"dense": Path(settings.dense_model).name, "reader": Path(settings.reader).name},
         no_answer_threshold=settings.no_answer_threshold,
         index_built_at=service.index.manifest.get("built_at"),
+        **cascade,
     )
 
 

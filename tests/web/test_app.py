@@ -6,10 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from fakes import FakeIndex, fake_pipeline, span
+from fakes import FakeIndex, FakeReading, FakeRetrieval, fake_pipeline, span
 from helpers import Server
 
+from qa.config import Settings
+from qa.reading.cascade import CascadeReader
 from qa.reading.read_batcher import Overloaded
+from qa.service.pipeline import Pipeline
 from web.app import create_app
 
 
@@ -310,3 +313,23 @@ def test_articles_and_health_come_from_the_index() -> None:
     assert client.get("/api/articles/a").get_json()["text"].startswith("The ferry")
     health = client.get("/api/health").get_json()
     assert (health["articles"], health["chunks"]) == (2, 2)
+
+
+def test_health_counts_what_the_cascade_read_again() -> None:
+    fast = FakeReading(by_question={"Who steered it?": [span("a", "Captain Ada Lind", 0.9, 0)]})
+    accurate = FakeReading([span("b", "The mayor", 0.8, 1)])
+    cascade = CascadeReader(fast, accurate, unsure_below=0.5, reread_passages=2)
+    pipeline = Pipeline(Settings(reader="cascade"), FakeRetrieval(), cascade)  # type: ignore[arg-type]
+    client = create_app(pipeline, FakeIndex()).test_client()  # type: ignore[arg-type]
+    for question in ("Who steered it?", "Who thanked her?", "Who thanked her again?"):
+        assert client.get("/api/ask", query_string={"q": question}).status_code == 200
+    health = client.get("/api/health").get_json()
+    assert health["models"]["reader"] == "cascade"
+    assert health["cascade"] == {
+        "accurate": "accurate",
+        "unsure_below": 0.5,
+        "reread_passages": 2,
+        "questions": 3,
+        "reread": 2,
+    }
+    assert "cascade" not in fake_client([]).get("/api/health").get_json()
