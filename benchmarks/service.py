@@ -1,23 +1,25 @@
 """Service benchmark: /api/ask latency and throughput of a real ``qa serve`` on the BBC corpus.
 
     python -m benchmarks.service [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
+                                 [--readers fast,cascade,accurate]
     python -m benchmarks.service --soak-minutes 10
     python -m benchmarks.service --attacks [--seconds 60]
 
 
-For each ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by
-one, as before batching) a server is started; sequential requests give p50/p95 latency, then
-each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95, errors and the
-server's RSS. ``--soak-minutes`` instead runs one server for that long at 8 clients that mix
-good questions with hostile requests (too long, nested, malformed, oversized, bad ``top_k``):
-every good request must get 200, every hostile one a 4xx, and the server's RSS must grow less
-than 10% after the first minute. ``--attacks`` runs one server with its default guards through
+For each reader of ``--readers`` (the ``reader`` setting; the cascade's accurate reader is
+``QA_CASCADE_ACCURATE``) and each ``--batch-questions`` value (questions one reader pass may take; 1
+reads them one by one, as before batching) a server is started; sequential requests give p50/p95
+latency, then each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95,
+errors and the server's RSS. ``--soak-minutes`` instead runs one server for that long at 8 clients
+that mix good questions with hostile requests (too long, nested, malformed, oversized, bad
+``top_k``): every good request must get 200, every hostile one a 4xx, and the server's RSS must grow
+less than 10% after the first minute. ``--attacks`` runs one server with its default guards through
 levels, each ``--seconds`` long, while a good client on 127.0.0.2 asks one new question after
-another: alone; beside 1,000 slow sockets from 127.0.0.1 (a partial header line, then a byte
-every 25 s, reconnecting when cut off); beside clients sending bodies that claim 400 MB; beside a
-crowd of 64 clients (each on its own address, asking new questions); then one question again
-and again, which the answer cache answers. Each level reports the good client's p50/p95 and
-errors, the crowd's 503s, other 5xx and hangs, and the disk and memory the server used. Traffic
+another: alone; beside 1,000 slow sockets from 127.0.0.1 (a partial header line, then a byte every
+25 s, reconnecting when cut off); beside clients sending bodies that claim 400 MB; beside a crowd of
+64 clients (each on its own address, asking new questions); then one question again and again, which
+the answer cache answers. Each level reports the good client's p50/p95 and errors, the crowd's 503s,
+other 5xx and hangs, and the disk and memory the server used. Traffic
 stays on loopback.
 """
 
@@ -60,13 +62,18 @@ def questions(n: int) -> list[str]:
 
 
 def start_server(
-    args: argparse.Namespace, batch_questions: int, cache: bool = False
+    args: argparse.Namespace, batch_questions: int, cache: bool = False, reader: str = "fast"
 ) -> tuple[subprocess.Popen, str]:
     """``qa serve`` on BBC news with its defaults; without ``cache`` every question is read (the
     load levels repeat their 100 questions)."""
     flags = ["--corpus", str(BBC), "--index", str(args.index), "--port", str(args.port)]
     command = [sys.executable, "-m", "qa.cli", "serve", *flags]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_READ_BATCH_QUESTIONS": str(batch_questions)}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "QA_READ_BATCH_QUESTIONS": str(batch_questions),
+        "QA_READER": reader,
+    }
     if not cache:
         env["QA_ANSWER_CACHE_SIZE"] = "0"
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -348,6 +355,7 @@ def main() -> None:
         "--batch-questions", type=lambda v: [int(n) for n in v.split(",")], default=[1, 8]
     )
     parser.add_argument("--requests", type=int, default=100, help="sequential requests for latency")
+    parser.add_argument("--readers", default="fast", help="comma-separated reader settings")
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "qa-bbc-index")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--soak-minutes", type=float, help="run the soak test instead")
@@ -366,8 +374,9 @@ def main() -> None:
             server.wait(timeout=30)
         return
     rows = []
-    for batch_questions in args.batch_questions:
-        server, url = start_server(args, batch_questions)
+    runs = [(r, b) for r in args.readers.split(",") for b in args.batch_questions]
+    for reader, batch_questions in runs:
+        server, url = start_server(args, batch_questions, reader=reader)
         try:
             latencies, server_total = [], []
             for q in asks:
@@ -377,6 +386,7 @@ def main() -> None:
                 server_total.append(body["timings_ms"]["total"])
             rows.append(
                 [
+                    reader,
                     batch_questions,
                     "sequential",
                     len(latencies) / (sum(latencies) / 1000),
@@ -390,6 +400,7 @@ def main() -> None:
                 rate, concurrent, errors = load(url, asks, clients, args.seconds)
                 rows.append(
                     [
+                        reader,
                         batch_questions,
                         clients,
                         rate,
@@ -405,6 +416,7 @@ def main() -> None:
     print_table(
         f"qa serve on the BBC corpus, POST /api/ask, loopback, {args.seconds:.0f} s per load level",
         [
+            "reader",
             "questions per reader pass",
             "clients",
             "questions/s",
