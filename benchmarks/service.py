@@ -19,8 +19,7 @@ another: alone; beside 1,000 slow sockets from 127.0.0.1 (a partial header line,
 25 s, reconnecting when cut off); beside clients sending bodies that claim 400 MB; beside a crowd of
 64 clients (each on its own address, asking new questions); then one question again and again, which
 the answer cache answers. Each level reports the good client's p50/p95 and errors, the crowd's 503s,
-other 5xx and hangs, and the disk and memory the server used. Traffic
-stays on loopback.
+other 5xx and hangs, and the disk and memory the server used. Traffic stays on loopback.
 """
 
 from __future__ import annotations
