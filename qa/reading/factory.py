@@ -7,6 +7,7 @@ from qa.config import Settings
 from qa.reading.cascade import CascadeReader
 from qa.reading.read_batcher import ReadBatcher
 from qa.reading.reader import Reader
+from qa.reading.reader_models import reader_folder
 
 
 def reading_from_settings(settings: Settings) -> ReadBatcher | CascadeReader:
@@ -21,6 +22,7 @@ def reading_from_settings(settings: Settings) -> ReadBatcher | CascadeReader:
 
     if settings.reader != "cascade":
         return batched(settings.reader)
+    reader_folder(settings.cascade_accurate, "--cascade-accurate")  # refused by its own name
     return CascadeReader(
         batched("fast"),
         batched(settings.cascade_accurate),

@@ -20,14 +20,15 @@ ADAPTER_CONFIG = "adapter_config.json"
 READER_CARD = "reader.json"
 
 
-def reader_folder(reader: str) -> Path:
-    """The folder the ``reader`` setting names: ``fast``, ``accurate`` or a path."""
+def reader_folder(reader: str, flag: str = "--reader") -> Path:
+    """The folder a reader setting (``flag`` on the command line) names: ``fast``, ``accurate``
+    or a path."""
     if reader in SHIPPED_READERS:
         folder = SHIPPED_READERS[reader]
         if not folder.is_dir():
             raise MissingPath(
                 f"the {reader} reader is not shipped in this checkout ({folder}); "
-                "choose --reader "
+                f"choose {flag} "
                 f"{' or '.join(n for n in SHIPPED_READERS if SHIPPED_READERS[n].is_dir())} "
                 "or the folder of a question-answering model"
             )

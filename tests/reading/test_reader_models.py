@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import SHIPPED_READERS, Settings
+from qa.reading.factory import reading_from_settings
 from qa.reading.reader import Reader
 from qa.reading.reader_models import (
     READER_CARD,
@@ -39,6 +40,10 @@ def test_a_reader_that_is_not_shipped_says_which_ones_are() -> None:
         FileNotFoundError, match="accurate reader is not shipped .* choose --reader fast"
     ):
         Reader.from_settings(Settings(reader="accurate"))
+    with pytest.raises(
+        FileNotFoundError, match="accurate reader is not shipped .* choose --cascade-accurate fast"
+    ):
+        reading_from_settings(Settings(reader="cascade"))
 
 
 @pytest.mark.model
