@@ -96,7 +96,7 @@ def timeline(answers: list[Answer], ratio: float) -> list[TimelineEntry]:
     """
     if not answers:
         return []
-    floor = ratio * answers[0].score
+    floor = ratio * max(a.score for a in answers)
     groups: list[list[Answer]] = []
     for answer in (a for a in answers if a.score >= floor):
         group = next((g for g in groups if same_answer(g[0].text, answer.text)), None)

@@ -54,6 +54,11 @@ def test_a_timeline_in_date_order_with_agreeing_answers_merged() -> None:
         ("$5m", None, None, 1),
     ]
     assert is_conflict(entries) and latest(entries).text == "$4.2 million"  # type: ignore[union-attr]
+    # The floor is the best answer's, in whatever order the answers come.
+    shuffled = timeline(answers[3:4] + answers[:3] + answers[4:], ratio=0.3)  # $9m first
+    assert [(e.first_date, e.support) for e in shuffled] == [
+        (e.first_date, e.support) for e in entries
+    ]
 
 
 def test_the_latest_word_is_what_the_newest_article_says_best_not_what_it_mentions() -> None:
