@@ -4,17 +4,22 @@ the threshold that suits that choice and at the accurate reader's own, and the s
 questions re-read. The fast and the accurate reader alone are the first rows.
 
     python -m benchmarks.cascade [--accurate accurate] [--index-dir /tmp/qa-squad-index]
-        [--bounds 0.3,0.5,0.7,0.9] [--reread 1,2,3,5] [--limit N]
+        [--bounds 0.3,0.5,0.7,0.9] [--reread 1,2,3,5] [--limit N] [--write-card BOUND,N]
 
 Validation: SQuAD dev articles 35-36 and the SQuAD 2.0 unanswerable questions of article 36,
 over an index of all 48 dev articles (built on first use). Each question is retrieved and read
 once by each reader; every choice is replayed from those reads (span scores are per window, so
 what the accurate reader finds in its best n passages is what it finds there among five).
+
+``--write-card BOUND,N`` stores choices in the accurate reader's card (``reader.json``): its own
+threshold, the one best for it alone end-to-end, and for the cascade that bound and passage count
+(chosen by the service's p50 on BBC news: README, "Readers") with the threshold best for them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +30,7 @@ from qa.evaluation.calibration import CandidateRecord, best_point, replay
 from qa.evaluation.questions import Question, load_questions, parse_article_range
 from qa.metrics import best_over_golds
 from qa.reading.reader import Reader
-from qa.reading.reader_models import reader_card
+from qa.reading.reader_models import READER_CARD, reader_card, reader_folder
 from qa.schema import Answer, Passage
 from qa.service.pipeline import SPANS_PER_QUESTION, Pipeline, load_service, resolve_settings
 
@@ -66,6 +71,7 @@ def main() -> None:
     parser.add_argument("--bounds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     parser.add_argument("--reread", default="1,2,3,5")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--write-card", metavar="BOUND,N", help="store these choices (above)")
     args = parser.parse_args()
     settings = resolve_settings({"index_dir": args.index_dir, "corpus": SQUAD})
     pipeline, _ = load_service(settings, [SQUAD])
@@ -114,13 +120,21 @@ def main() -> None:
         for b in args.bounds.split(",")
         for n in args.reread.split(",")
     ]
-    rows = []
+    rows, chosen = [], {}
     for name, bound, reread in choices:
         found, asked = records(bound, reread)
         best = best_point(found)
         at_own = replay(found, own).f1 if own is not None else None
         share = 100 * asked / len(found)
         rows.append([name, share, best.exact_match, best.f1, best.threshold, at_own])
+        if name == "accurate alone":
+            chosen["no_answer_threshold"] = round(best.threshold, 6)
+        elif args.write_card and [bound, reread] == [float(v) for v in args.write_card.split(",")]:
+            chosen["cascade"] = {
+                "cascade_unsure_below": bound,
+                "cascade_reread_passages": reread,
+                "no_answer_threshold": round(best.threshold, 6),
+            }
     print_table(
         f"Cascade on validation end-to-end ({len(questions)} questions: SQuAD dev 35-36 and the "
         f"2.0 unanswerables of 36; fast {1000 * seconds['fast'] / len(questions):.0f} ms, "
@@ -129,6 +143,19 @@ def main() -> None:
         ["reader", "% re-read", "EM", "F1", "at threshold", "F1 at the accurate card's"],
         rows,
     )
+    if args.write_card:
+        path = reader_folder(args.accurate) / READER_CARD
+        card = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        card.update(
+            no_answer_threshold=chosen["no_answer_threshold"],
+            cascade=chosen["cascade"],
+            chosen_by=f"python -m benchmarks.cascade --write-card ({len(questions)} validation "
+            "questions end-to-end: SQuAD dev 35-36 and the 2.0 unanswerables of 36)",
+        )
+        path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        print(
+            f"wrote {path}: {json.dumps({k: card[k] for k in ('no_answer_threshold', 'cascade')})}"
+        )
 
 
 if __name__ == "__main__":

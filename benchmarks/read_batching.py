@@ -78,8 +78,9 @@ def main() -> None:
     parser.add_argument("--batch-questions", default="1,8")
     parser.add_argument("--passages", type=Path, help="read the questions' passages from here")
     parser.add_argument("--save-passages", type=Path, help="retrieve, save here and stop")
+    parser.add_argument("--reader", default="fast", help="one reader (not the cascade)")
     args = parser.parse_args()
-    settings = Settings.resolve({"index_dir": args.index})
+    settings = Settings.resolve({"index_dir": args.index, "reader": args.reader})
     if args.save_passages:
         save(retrieved(settings, args.questions), args.save_passages)
         return

@@ -64,6 +64,7 @@ def ship_adapter(run: Path, out: Path, cache_dir: Path) -> dict[str, Any]:
     reference = reference_logits(trained, AutoTokenizer.from_pretrained(base))
     out.mkdir(parents=True, exist_ok=True)
     trained.half().save_pretrained(out, safe_serialization=True)
+    (out / "README.md").unlink(missing_ok=True)  # peft's empty model card template
     (out / REFERENCE).write_text(json.dumps(reference) + "\n", encoding="utf-8")
     return reference
 

@@ -16,7 +16,8 @@ from qa.config import SHIPPED_READERS, Settings
 from qa.errors import MissingPath
 
 ADAPTER_CONFIG = "adapter_config.json"
-# What validation chose for a model's scores ({"no_answer_threshold": ...}), shipped beside it.
+# What validation chose for a model's scores, shipped beside it: {"no_answer_threshold": ...,
+# "cascade": {"cascade_unsure_below", "cascade_reread_passages", "no_answer_threshold"}}.
 READER_CARD = "reader.json"
 
 
@@ -43,12 +44,19 @@ def reader_folder(reader: str, flag: str = "--reader") -> Path:
 
 
 def reader_card(settings: Settings) -> dict[str, Any]:
-    """Settings chosen on validation for the reader in use (the cascade's answers, when it is
-    unsure, are its accurate reader's); empty for a folder without a card."""
-    name = settings.cascade_accurate if settings.reader == "cascade" else settings.reader
+    """Settings chosen on validation for the reader in use: its no-answer threshold, or, for a
+    cascade, what was chosen for the cascade with that accurate reader (its bound, the passages
+    it re-reads, its threshold); empty for a folder without a card."""
+    cascade = settings.reader == "cascade"
+    name = settings.cascade_accurate if cascade else settings.reader
     try:
         card = json.loads((reader_folder(name) / READER_CARD).read_text(encoding="utf-8"))
-        return {"no_answer_threshold": float(card["no_answer_threshold"])}
+        chosen = card["cascade"] if cascade else card
+        found = {"no_answer_threshold": float(chosen["no_answer_threshold"])}
+        if cascade:
+            found["cascade_unsure_below"] = float(chosen["cascade_unsure_below"])
+            found["cascade_reread_passages"] = int(chosen["cascade_reread_passages"])
+        return found
     except (MissingPath, OSError, ValueError, KeyError, TypeError):
         return {}
 

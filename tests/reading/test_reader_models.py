@@ -32,10 +32,10 @@ def test_the_setting_names_a_shipped_reader_or_a_folder(tmp_path: Path) -> None:
     assert Reader.from_settings(Settings(reader="fast")).model_path == str(SHIPPED_READERS["fast"])
 
 
-@pytest.mark.model
-def test_a_reader_that_is_not_shipped_says_which_ones_are() -> None:
-    if SHIPPED_READERS["accurate"].is_dir():
-        pytest.skip("the accurate reader is shipped in this checkout")
+def test_a_reader_that_is_not_shipped_says_which_ones_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SHIPPED_READERS, "accurate", tmp_path / "not-shipped")
     with pytest.raises(
         FileNotFoundError, match="accurate reader is not shipped .* choose --reader fast"
     ):
@@ -92,22 +92,34 @@ def test_an_adapter_folder_reproduces_the_trained_model(tmp_path: Path) -> None:
     assert not torch.allclose(untouched.start_logits, expected.start_logits, atol=1e-2)
 
 
-def test_a_readers_card_gives_its_threshold_to_it_and_to_a_cascade_that_asks_it(
+def test_a_readers_card_gives_its_threshold_and_the_cascade_chosen_with_it(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "reader"
     folder.mkdir()
-    (folder / READER_CARD).write_text(json.dumps({"no_answer_threshold": 0.37}))
+    cascade = {
+        "cascade_unsure_below": 0.45,
+        "cascade_reread_passages": 4,
+        "no_answer_threshold": 0.07,
+    }
+    card = {"no_answer_threshold": 0.37, "cascade": cascade}
+    (folder / READER_CARD).write_text(json.dumps(card))
     flags = {"index_dir": tmp_path / "no-index"}
-    for chosen in ({"reader": str(folder)}, {"reader": "cascade", "cascade_accurate": str(folder)}):
-        settings = Settings.resolve({**flags, **chosen}, {}, stored_calibration)
-        assert reader_card(settings) == {"no_answer_threshold": 0.37}
-        assert settings.no_answer_threshold == 0.37
-        given = Settings.resolve(
-            {**flags, **chosen, "no_answer_threshold": 0.1}, {}, stored_calibration
-        )
-        assert given.no_answer_threshold == 0.1  # a flag still wins
-    # The fast reader has no card: the default is its threshold.
-    assert Settings.resolve(flags, {}, stored_calibration) == Settings(index_dir=flags["index_dir"])
+    alone = Settings.resolve({**flags, "reader": str(folder)}, {}, stored_calibration)
+    assert reader_card(alone) == {"no_answer_threshold": 0.37}
+    assert alone.no_answer_threshold == 0.37
+    chosen = {**flags, "reader": "cascade", "cascade_accurate": str(folder)}
+    asked = Settings.resolve(chosen, {}, stored_calibration)
+    assert reader_card(asked) == cascade
+    assert (asked.cascade_unsure_below, asked.cascade_reread_passages) == (0.45, 4)
+    assert asked.no_answer_threshold == 0.07
+    given = Settings.resolve(
+        {**chosen, "no_answer_threshold": 0.1},
+        {"QA_CASCADE_UNSURE_BELOW": "0.6"},
+        stored_calibration,
+    )
+    assert (given.no_answer_threshold, given.cascade_unsure_below) == (0.1, 0.6)  # flags, env win
+    # A reader without a card keeps the defaults.
     (folder / READER_CARD).write_text("{broken")
     assert reader_card(Settings(reader=str(folder))) == {}
+    assert Settings.resolve(chosen, {}, stored_calibration) == Settings().replace(**chosen)
