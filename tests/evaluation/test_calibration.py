@@ -55,18 +55,18 @@ def test_a_threshold_belongs_to_the_build_it_was_fitted_on(
         tmp_path / "corpus" / "one.txt", "title: One\n\nThe lighthouse keeper rang the bell."
     ).parent
     settings = Settings(index_dir=tmp_path / "index")
-    assert calibrated_settings(settings.index_dir, "fast") == {}  # no index at all
+    assert calibrated_settings(settings.index_dir, settings.reader) == {}  # no index at all
     build_index(settings, corpus, embedder)
-    assert calibrated_settings(settings.index_dir, "fast") == {}
-    path = save_threshold(settings.index_dir, best_point(RECORDS), "set.jsonl", "fast")
+    assert calibrated_settings(settings.index_dir, settings.reader) == {}
+    path = save_threshold(settings.index_dir, best_point(RECORDS), "set.jsonl", settings.reader)
     assert path.parent == current_build(settings.index_dir)
-    assert calibrated_settings(settings.index_dir, "fast") == {"no_answer_threshold": 0.5}
-    # Another reader's scores are on another scale: the fast reader's threshold is not theirs.
-    assert calibrated_settings(settings.index_dir, "cascade") == {}
+    assert calibrated_settings(settings.index_dir, settings.reader) == {"no_answer_threshold": 0.5}
+    # Another reader's scores are on another scale: this reader's threshold is not theirs.
+    assert calibrated_settings(settings.index_dir, "fast") == {}
     flags = {"index_dir": settings.index_dir}
     assert Settings.resolve(flags, {}, stored_calibration).no_answer_threshold == 0.5
     assert (
-        Settings.resolve({**flags, "reader": "cascade"}, {}, stored_calibration).no_answer_threshold
+        Settings.resolve({**flags, "reader": "fast"}, {}, stored_calibration).no_answer_threshold
         == Settings().no_answer_threshold
     )
     assert (
@@ -85,10 +85,10 @@ def test_a_threshold_belongs_to_the_build_it_was_fitted_on(
     monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
     assert resolve_settings().no_answer_threshold == 0.5
     path.write_text("{corrupt")
-    assert calibrated_settings(settings.index_dir, "fast") == {}
+    assert calibrated_settings(settings.index_dir, settings.reader) == {}
     path.write_text('{"no_answer_threshold": 0.5}')
     write(corpus / "two.txt", "title: Two\n\nAnother corpus, another build.")
     build_index(settings, corpus, embedder)
     assert (
-        calibrated_settings(settings.index_dir, "fast") == {}
+        calibrated_settings(settings.index_dir, settings.reader) == {}
     )  # the new build was never calibrated

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from helpers import BUNDLED_CORPUS
 
+from qa.config import Settings
 from qa.evaluation.evaluate import (
     evaluate_end_to_end,
     evaluate_reader,
@@ -10,7 +11,13 @@ from qa.evaluation.evaluate import (
     format_table,
 )
 from qa.evaluation.questions import Question, load_questions
+from qa.reading.reader import Reader
 from qa.service.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def fast_reader() -> Reader:
+    return Reader.from_settings(Settings(reader="fast"))
 
 
 def test_end_to_end_on_the_bundled_question_set(bundled_pipeline: Pipeline) -> None:
@@ -58,7 +65,7 @@ def test_retriever_metrics_by_hand(bundled_pipeline: Pipeline) -> None:
     assert result.summary["recall_at_k"]["20"] == 100.0
 
 
-def test_reader_mode_uses_the_gold_paragraph(bundled_pipeline: Pipeline) -> None:
+def test_reader_mode_uses_the_gold_paragraph(fast_reader: Reader) -> None:
     context = "The festival was founded in 1967 by the poet Ana Lind in the town of Visby."
     questions = [
         Question(
@@ -67,29 +74,26 @@ def test_reader_mode_uses_the_gold_paragraph(bundled_pipeline: Pipeline) -> None
         Question("2", "When was the festival founded?", ("1967",), context=context),
     ]
     result = evaluate_reader(
-        questions, lambda q, text: bundled_pipeline.reader.reader.read_text(q, text, top_n=1), None
+        questions, lambda q, text: fast_reader.read_text(q, text, top_n=1), None
     )
     assert result.summary["exact_match"] == 100.0 and result.summary["f1"] == 100.0
     assert result.summary["no_answer_accuracy"] is None and "best_f1" not in result.summary
 
 
-def test_reader_mode_reports_squad2_figures_with_a_threshold(bundled_pipeline: Pipeline) -> None:
+def test_reader_mode_reports_squad2_figures_with_a_threshold(fast_reader: Reader) -> None:
     """SQuAD 2.0: EM/F1 overall, on answerable (HasAns) and unanswerable (NoAns) questions."""
     context = "The festival was founded in 1967 by the poet Ana Lind in the town of Visby."
     questions = [
         Question("1", "Who founded the festival?", ("Ana Lind",), context=context),
         Question("2", "What colour is the festival's flag?", (), context=context),
     ]
-    spans = {
-        q.id: bundled_pipeline.reader.reader.read_text(q.question, context, top_n=1)[0]
-        for q in questions
-    }
+    spans = {q.id: fast_reader.read_text(q.question, context, top_n=1)[0] for q in questions}
     # A threshold between the two best spans' scores answers the first and refuses the second.
     assert spans["1"].score > spans["2"].score
     threshold = (spans["1"].score + spans["2"].score) / 2
     result = evaluate_reader(
         questions,
-        lambda q, text: bundled_pipeline.reader.reader.read_text(q, text, top_n=1),
+        lambda q, text: fast_reader.read_text(q, text, top_n=1),
         threshold,
     )
     summary = result.summary
@@ -102,7 +106,7 @@ def test_reader_mode_reports_squad2_figures_with_a_threshold(bundled_pipeline: P
     assert result.records[1].candidate == spans["2"].text  # kept for the best-threshold figure
     # Above both scores nothing is answered: NoAns right, HasAns wrong.
     above = evaluate_reader(
-        questions, lambda q, text: bundled_pipeline.reader.reader.read_text(q, text, top_n=1), 1.01
+        questions, lambda q, text: fast_reader.read_text(q, text, top_n=1), 1.01
     ).summary
     assert (above["has_answer_f1"], above["no_answer_accuracy"], above["f1"]) == (0.0, 100.0, 50.0)
     assert (

@@ -16,6 +16,8 @@ PARAGRAPH = (
     "the bridge was opened to traffic on 16 December 2004. At 343 metres, it is the tallest bridge "
     "in the world."
 )
+# The reader under test: the fast one (the accurate reader's own tests are test_accurate_reader).
+FAST = Settings(reader="fast")
 FILLER = (
     "The town council met on a Tuesday to discuss the parking rules near the market square. "
     "Several residents asked for more benches along the river path and better lighting at night. "
@@ -25,7 +27,7 @@ FILLER = (
 
 @pytest.fixture(scope="module")
 def reader() -> Reader:
-    return Reader.from_settings(Settings())
+    return Reader.from_settings(FAST)
 
 
 def test_shipped_model_is_inside_the_package() -> None:
@@ -47,7 +49,7 @@ def test_answers_simple_questions(reader: Reader, question: str, expected: str) 
     best = reader.read_text(question, PARAGRAPH)[0]
     assert best.text == expected
     assert PARAGRAPH[best.start : best.end] == best.text  # offsets map back exactly
-    assert best.score >= Settings().no_answer_threshold  # sure enough to be given as the answer
+    assert best.score >= FAST.no_answer_threshold  # sure enough to be given as the answer
 
 
 def test_offsets_are_article_offsets(reader: Reader) -> None:
@@ -60,7 +62,7 @@ def test_offsets_are_article_offsets(reader: Reader) -> None:
 
 
 def test_unrelated_passage_gets_no_answer(reader: Reader) -> None:
-    threshold = Settings().no_answer_threshold
+    threshold = FAST.no_answer_threshold
     answers = reader.read_text("Who won the 1998 football World Cup final?", PARAGRAPH)
     assert not answers or answers[0].score < threshold
     related = reader.read_text("When did the bridge open to traffic?", PARAGRAPH)
@@ -84,7 +86,7 @@ def test_windows_cover_the_whole_of_a_long_passage(reader: Reader) -> None:
 def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: Reader) -> None:
     text = FILLER * 6 + PARAGRAPH + " " + FILLER * 6
     small_windows = Reader.from_settings(
-        Settings(max_seq_len=128, doc_stride=80, max_question_tokens=32)
+        Settings(reader="fast", max_seq_len=128, doc_stride=80, max_question_tokens=32)
     )
     answers = small_windows.read_text("When did the bridge open to traffic?", text, top_n=20)
     spans = [(a.start, a.end) for a in answers]
@@ -141,9 +143,7 @@ def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:
 def test_bfloat16_weights_find_the_same_spans_as_float32() -> None:
     question = "Who designed the Millau Viaduct together with Norman Foster?"
     full, half = (
-        Reader.from_settings(Settings().replace(reader_precision=p)).read_text(question, PARAGRAPH)[
-            0
-        ]
+        Reader.from_settings(FAST.replace(reader_precision=p)).read_text(question, PARAGRAPH)[0]
         for p in ("float32", "bfloat16")
     )
     assert (half.text, half.start, half.end) == (full.text, full.start, full.end)
@@ -154,14 +154,14 @@ def test_reader_device_auto_takes_a_gpu_when_there_is_one_and_finds_the_same_spa
     import torch
 
     question = "Who designed the Millau Viaduct together with Norman Foster?"
-    auto = Reader.from_settings(Settings())  # reader_device "auto"
+    auto = Reader.from_settings(FAST)  # reader_device "auto"
     on_gpu = torch.cuda.is_available()
     assert next(auto.load()[0].parameters()).device.type == ("cuda" if on_gpu else "cpu")
     if not on_gpu:
         with pytest.raises(SettingError, match="reader_device is cuda, but torch sees no GPU"):
-            Reader.from_settings(Settings().replace(reader_device="cuda")).load()
+            Reader.from_settings(FAST.replace(reader_device="cuda")).load()
         return
-    cpu = Reader.from_settings(Settings().replace(reader_device="cpu"))
+    cpu = Reader.from_settings(FAST.replace(reader_device="cpu"))
     expected = cpu.read_text(question, PARAGRAPH, top_n=1)[0]
     found = auto.read_text(question, PARAGRAPH, top_n=1)[0]
     assert (found.text, found.start, found.end) == (expected.text, expected.start, expected.end)
@@ -172,7 +172,7 @@ def test_unknown_precision_is_rejected() -> None:
     with pytest.raises(
         SettingError, match="reader_precision must be one of auto, float32, bfloat16, got 'int4'"
     ):
-        Settings().replace(reader_precision="int4")
+        FAST.replace(reader_precision="int4")
     with pytest.raises(ValueError, match="reader precision must be one of"):
         Reader("unused", batch_size=16, precision="int4", **WINDOWS)
 

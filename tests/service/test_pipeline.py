@@ -76,3 +76,13 @@ def test_answer_over_the_top_of_a_deeper_ranking_equals_ask(bundled_pipeline: Pi
         (a.text, a.start, a.score) for a in asked.answers
     ]
     assert answered.timings_ms["retrieve"] == 0.0 and answered.timings_ms["read"] > 0
+
+
+def test_the_readmes_example_is_answered_by_the_default_reader(bundled_pipeline: Pipeline) -> None:
+    """README: qa ask "Who sings Close to You?" (the fast reader alone says the articles do not
+    say; the cascade's accurate reader finds it)."""
+    result = bundled_pipeline.ask("Who sings Close to You?")
+    assert result.answer is not None and "Jin" in result.answer.text
+    (citation, *_) = result.answer.citations
+    assert "Close to You" in citation.title
+    assert bundled_pipeline.settings.reader == "cascade"

@@ -27,8 +27,9 @@ def test_health(server: Server) -> None:
     assert body["status"] == "ok" and body["articles"] == 3 and body["chunks"] >= 3
     assert body["models"] == {
         "dense": "all-MiniLM-L6-v2",
-        "reader": "fast",
+        "reader": "cascade",
     }  # names, never server paths
+    assert body["cascade"]["accurate"] == "accurate" and body["cascade"]["reread_passages"] >= 1
     assert body["version"] == "0.1.0"
 
 
