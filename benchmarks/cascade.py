@@ -5,11 +5,15 @@ questions re-read. The fast and the accurate reader alone are the first rows.
 
     python -m benchmarks.cascade [--accurate accurate] [--index-dir /tmp/qa-squad-index]
         [--bounds 0.3,0.5,0.7,0.9] [--reread 1,2,3,5] [--limit N] [--write-card BOUND,N]
+        [--unanswerable squad2|absent]
 
-Validation: SQuAD dev articles 35-36 and the SQuAD 2.0 unanswerable questions of article 36,
-over an index of all 48 dev articles (built on first use). Each question is retrieved and read
-once by each reader; every choice is replayed from those reads (span scores are per window, so
-what the accurate reader finds in its best n passages is what it finds there among five).
+Validation, ``--unanswerable squad2``: SQuAD dev articles 35-36 and the SQuAD 2.0 unanswerable
+questions of article 36, over an index of all 48 dev articles (built on first use). ``absent``:
+the questions of article 35, and those of article 36 with that article left out of the index
+(the design the fast reader's threshold was chosen on: a question the archive cannot answer).
+Each question is retrieved and read once by each reader; every choice is replayed from those
+reads (span scores are per window, so what the accurate reader finds in its best n passages is
+what it finds there among five).
 
 ``--write-card BOUND,N`` stores choices in the accurate reader's card (``reader.json``): its own
 threshold, the one best for it alone end-to-end, and for the cascade that bound and passage count
@@ -20,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks._shared import SHARED_DATA
@@ -57,27 +63,48 @@ class Replayed:
         return [self.spans[:top_n] for _ in requests]
 
 
-def validation_questions(limit: int) -> list[Question]:
-    answerable = load_questions(SQUAD, parse_article_range("35-36"))
+def validation_questions(unanswerable: str, limit: int) -> list[Question]:
+    if unanswerable == "absent":
+        absent = [replace(q, answers=(), answer_starts=()) for q in _questions(SQUAD, "36")]
+        return (_questions(SQUAD, "35") + absent)[: limit or None]
     # SQuAD 2.0's article 24 is SQuAD dev article 36; its answerable questions repeat v1.1's.
-    unanswerable = [q for q in load_questions(SQUAD2, parse_article_range("24")) if not q.answers]
-    return (answerable + unanswerable)[: limit or None]
+    squad2 = [q for q in _questions(SQUAD2, "24") if not q.answers]
+    return (_questions(SQUAD, "35-36") + squad2)[: limit or None]
+
+
+def validation_corpus(unanswerable: str) -> Path:
+    """All SQuAD dev articles, or (``absent``) all but article 36, in a file of its own."""
+    if unanswerable != "absent":
+        return SQUAD
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    data["data"] = [a for number, a in enumerate(data["data"], start=1) if number != 36]
+    path = Path(tempfile.gettempdir()) / "qa-squad-dev-without-36.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _questions(path: Path, articles: str) -> list[Question]:
+    return load_questions(path, parse_article_range(articles))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accurate", default="accurate", help="reader name or folder")
-    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/qa-squad-index"))
+    parser.add_argument("--unanswerable", choices=("squad2", "absent"), default="squad2")
+    parser.add_argument("--index-dir", type=Path, help="default: /tmp/qa-squad-index[-absent]")
     parser.add_argument("--bounds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     parser.add_argument("--reread", default="1,2,3,5")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--write-card", metavar="BOUND,N", help="store these choices (above)")
     args = parser.parse_args()
-    settings = resolve_settings({"index_dir": args.index_dir, "corpus": SQUAD})
-    pipeline, _ = load_service(settings, [SQUAD])
+    corpus = validation_corpus(args.unanswerable)
+    suffix = "-absent" if args.unanswerable == "absent" else ""
+    index_dir = args.index_dir or Path(tempfile.gettempdir()) / f"qa-squad-index{suffix}"
+    settings = resolve_settings({"index_dir": index_dir, "corpus": corpus})
+    pipeline, _ = load_service(settings, [corpus])
     fast = Reader.from_settings(settings.replace(reader="fast"))
     accurate = Reader.from_settings(settings.replace(reader=args.accurate))
-    questions = validation_questions(args.limit)
+    questions = validation_questions(args.unanswerable, args.limit)
     reads = []
     seconds = {"fast": 0.0, "accurate": 0.0}
     for q in questions:
@@ -136,8 +163,8 @@ def main() -> None:
                 "no_answer_threshold": round(best.threshold, 6),
             }
     print_table(
-        f"Cascade on validation end-to-end ({len(questions)} questions: SQuAD dev 35-36 and the "
-        f"2.0 unanswerables of 36; fast {1000 * seconds['fast'] / len(questions):.0f} ms, "
+        f"Cascade on validation end-to-end ({len(questions)} questions, unanswerable: "
+        f"{args.unanswerable}; fast {1000 * seconds['fast'] / len(questions):.0f} ms, "
         f"accurate {1000 * seconds['accurate'] / len(questions):.0f} ms per question of "
         f"{settings.top_k} passages, this CPU)",
         ["reader", "% re-read", "EM", "F1", "at threshold", "F1 at the accurate card's"],
@@ -149,8 +176,9 @@ def main() -> None:
         card.update(
             no_answer_threshold=chosen["no_answer_threshold"],
             cascade=chosen["cascade"],
-            chosen_by=f"python -m benchmarks.cascade --write-card ({len(questions)} validation "
-            "questions end-to-end: SQuAD dev 35-36 and the 2.0 unanswerables of 36)",
+            chosen_by=f"python -m benchmarks.cascade --write-card {args.write_card} "
+            f"--unanswerable {args.unanswerable} ({len(questions)} validation questions "
+            "end-to-end)",
         )
         path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         print(
