@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qa.base_model import resolve_model_path
 from qa.config import Settings
 from qa.reading.reader import torch_dtype
-from qa.reading.reader_models import ADAPTER_CONFIG, READER_CARD, load_reader_model
+from qa.reading.reader_models import READER_CARD, load_adapter, load_reader_model
 from training.reader_data import group_contexts, load_training_data, validation_slice
 from training.train_reader import evaluate_reader, machine
 
@@ -49,24 +48,14 @@ def reference_logits(model: Any, tokenizer: Any) -> dict[str, Any]:
     }
 
 
-def ship_adapter(run: Path, out: Path, cache_dir: Path) -> dict[str, Any]:
+def ship_adapter(run: Path, out: Path, cache_dir: Path) -> None:
     """Write the adapter in fp16 and its reference logits (from the trained fp32 weights)."""
-    import torch
-    from peft import PeftModel
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-    base_name = json.loads((run / ADAPTER_CONFIG).read_text(encoding="utf-8"))[
-        "base_model_name_or_path"
-    ]
-    base = resolve_model_path(base_name, cache_dir)
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    trained = PeftModel.from_pretrained(model, str(run)).eval()
-    reference = reference_logits(trained, AutoTokenizer.from_pretrained(base))
+    trained, tokenizer = load_adapter(run, cache_dir)
+    reference = reference_logits(trained, tokenizer)
     out.mkdir(parents=True, exist_ok=True)
     trained.half().save_pretrained(out, safe_serialization=True)
     (out / "README.md").unlink(missing_ok=True)  # peft's empty model card template
     (out / REFERENCE).write_text(json.dumps(reference) + "\n", encoding="utf-8")
-    return reference
 
 
 def calibrate(

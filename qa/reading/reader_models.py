@@ -67,18 +67,25 @@ def is_adapter(folder: Path) -> bool:
 
 def load_reader_model(folder: Path, dtype: Any, cache_dir: Path) -> tuple[Any, Any]:
     """(model in eval mode, tokenizer); an adapter is merged into its base once, at load time."""
-    import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     if not is_adapter(folder):
         tokenizer = AutoTokenizer.from_pretrained(folder)
         return AutoModelForQuestionAnswering.from_pretrained(folder, dtype=dtype).eval(), tokenizer
+    adapted, tokenizer = load_adapter(folder, cache_dir)
+    return adapted.merge_and_unload().to(dtype).eval(), tokenizer
+
+
+def load_adapter(folder: Path, cache_dir: Path) -> tuple[Any, Any]:
+    """(the adapter on its float32 base, unmerged, in eval mode; the base's tokenizer)."""
+    import torch
     from peft import PeftModel
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     base_name = json.loads((Path(folder) / ADAPTER_CONFIG).read_text(encoding="utf-8"))[
         "base_model_name_or_path"
     ]
     base = resolve_model_path(base_name, cache_dir)
     model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    merged = PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
-    return merged.to(dtype).eval(), AutoTokenizer.from_pretrained(base)
+    adapted = PeftModel.from_pretrained(model, str(folder)).eval()
+    return adapted, AutoTokenizer.from_pretrained(base)
