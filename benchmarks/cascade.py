@@ -176,7 +176,7 @@ def main() -> None:
         card.update(
             no_answer_threshold=chosen["no_answer_threshold"],
             cascade=chosen["cascade"],
-            chosen_by=f"python -m benchmarks.cascade --write-card {args.write_card} "
+            calibrated_on=f"python -m benchmarks.cascade --write-card {args.write_card} "
             f"--unanswerable {args.unanswerable} ({len(questions)} validation questions "
             "end-to-end)",
         )
