@@ -33,7 +33,7 @@ _ANSWER_FIELDS = (
 MODE_FIELDS = {
     "retriever": _RETRIEVAL_FIELDS,
     "reader": _ANSWER_FIELDS,
-    "end-to-end": (*_ANSWER_FIELDS, "hit_rank", "citation"),
+    "end-to-end": (*_ANSWER_FIELDS, "hit_rank", "citation", "conflict", "resolved_date", "checks"),
 }
 
 
@@ -55,6 +55,9 @@ class QuestionRecord:
     em_if_answered: float | None = None  # the candidate's, so a threshold can be replayed
     f1_if_answered: float | None = None
     citation: dict[str, Any] | None = None
+    conflict: bool | None = None  # whether the result said the articles disagree
+    resolved_date: str | None = None  # the answer's relative date, resolved
+    checks: dict[str, bool] | None = None  # each time-aware expectation of the question: met?
 
     def to_json(self, mode: str) -> dict[str, Any]:
         data = {
@@ -132,6 +135,19 @@ def _answer_summary(records: list[QuestionRecord]) -> dict[str, Any]:
         "has_answer_exact_match": mean([r.em for r in answerable]),
         "has_answer_f1": mean([r.f1 for r in answerable]),
         "no_answer_accuracy": mean([r.em for r in unanswerable]) if unanswerable else None,
+    }
+
+
+def _check_summary(records: list[QuestionRecord]) -> dict[str, float]:
+    """``conflict_accuracy`` and its kin, for the kinds of expectation the set has."""
+    outcomes: dict[str, list[bool]] = {}
+    for record in records:
+        for kind, met in (record.checks or {}).items():
+            outcomes.setdefault(kind, []).append(met)
+    return {
+        f"{kind}_accuracy": round(100 * sum(results) / len(results), 2)
+        for kind in ("conflict", "as_of", "resolved_date")
+        if (results := outcomes.get(kind))
     }
 
 
@@ -234,7 +250,6 @@ def evaluate_end_to_end(
     """
     depth = max(RECALL_KS)
     records = []
-    checks: dict[str, list[bool]] = {"conflict": [], "as_of": [], "resolved_date": []}
     for q in _progress(questions, "end-to-end"):
         when = (q.as_of,) if q.as_of else ()
         ranking, retrieve_ms = _timed(retrieve, q.question, max(depth, top_k), *when)
@@ -249,31 +264,34 @@ def evaluate_end_to_end(
             if given
             else None
         )
-        record = QuestionRecord(
-            q.id,
-            q.question,
-            tuple(q.answers),
-            retrieve_ms + read_ms,
-            hit_rank=hit_rank,
-            citation=citation,
-            **_answered(q, given.text if given else None, best),
-        )
-        records.append(record)
+        answered = _answered(q, given.text if given else None, best)
+        resolved_date = given.resolved_date if given else None
+        checks: dict[str, bool] = {}
         if q.conflict is not None:
-            checks["conflict"].append(result.conflict == q.conflict)
+            checks["conflict"] = result.conflict == q.conflict
         if q.as_of:
-            checks["as_of"].append(record.em == 1)
+            checks["as_of"] = answered["em"] == 1
         if q.resolved_date is not None:
-            checks["resolved_date"].append(bool(given) and given.resolved_date == q.resolved_date)
+            checks["resolved_date"] = resolved_date == q.resolved_date
+        records.append(
+            QuestionRecord(
+                q.id,
+                q.question,
+                tuple(q.answers),
+                retrieve_ms + read_ms,
+                hit_rank=hit_rank,
+                citation=citation,
+                conflict=result.conflict,
+                resolved_date=resolved_date,
+                checks=checks or None,
+                **answered,
+            )
+        )
     summary = {
         "n": len(records),
         **_answer_summary(records),
         **_retrieval_summary(records),
-        **{
-            f"{kind}_accuracy": round(100 * sum(ok) / len(ok), 2)
-            for kind, ok in checks.items()
-            if ok
-        },
+        **_check_summary(records),
         **_latency(records),
     }
     return EvalResult("end-to-end", summary, records)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from fakes import fake_pipeline, span
 from helpers import BUNDLED_CORPUS
 
 from qa.config import Settings
@@ -113,3 +114,25 @@ def test_reader_mode_reports_squad2_figures_with_a_threshold(fast_reader: Reader
         above["best_f1"] == 100.0
         and spans["2"].score < above["best_f1_threshold"] <= spans["1"].score
     )
+
+
+def test_time_aware_expectations_are_checked_per_question() -> None:
+    # Article "a" (2025-01-02) says "nine", "b" (2025-02-03) says "Ada Lind": they disagree.
+    spans = [span("a", "nine", 0.9, 0), span("b", "Ada Lind", 0.8, 1)]
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0, conflict_ratio=0.5)
+    questions = [
+        Question("latest", "Who is it?", ("Ada Lind",), conflict=True),
+        Question("calm", "Who is it?", ("Ada Lind",), conflict=False),
+        Question("dated", "Who is it?", ("Ada Lind",), resolved_date="2025-01-01"),
+    ]
+    result = evaluate_end_to_end(questions, pipeline.retrieve, pipeline.answer, top_k=2)
+    assert [r.checks for r in result.records] == [
+        {"conflict": True},
+        {"conflict": False},
+        {"resolved_date": False},  # a name carries no date
+    ]
+    assert result.records[0].conflict is True and result.records[2].resolved_date is None
+    assert result.summary["conflict_accuracy"] == 50.0
+    assert result.summary["resolved_date_accuracy"] == 0.0
+    assert "as_of_accuracy" not in result.summary
+    assert result.to_dict()["questions"][0]["checks"] == {"conflict": True}
