@@ -8,6 +8,9 @@ instead of a second copy of the base.
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +89,23 @@ def load_adapter(folder: Path, cache_dir: Path) -> tuple[Any, Any]:
         "base_model_name_or_path"
     ]
     base = resolve_model_path(base_name, cache_dir)
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    adapted = PeftModel.from_pretrained(model, str(folder)).eval()
+    with _expected_head_missing():
+        model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+        adapted = PeftModel.from_pretrained(model, str(folder)).eval()
     return adapted, AutoTokenizer.from_pretrained(base)
+
+
+@contextmanager
+def _expected_head_missing() -> Iterator[None]:
+    """The base has no QA head (the adapter brings it): transformers' load report saying so, and
+    peft's deprecation notices, would greet every user at every start."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
