@@ -1,11 +1,13 @@
 """Choose the cascade on validation end-to-end: for each bound under which the fast reader
-counts as unsure and each number of best passages the accurate reader then re-reads, EM/F1 at
-the threshold that suits that choice and at the accurate reader's own, and the share of
-questions re-read. The fast and the accurate reader alone are the first rows.
+counts as unsure and each window the accurate reader then re-reads (the sentences of the fast
+reader's candidates with n neighbours either side, as the service does) or, for comparison,
+each number of best passages re-read whole, EM/F1 at the threshold that suits that choice and
+at the accurate reader's own, and the share of questions re-read. The fast and the accurate
+reader alone are the first rows.
 
     python -m benchmarks.cascade [--accurate accurate] [--index-dir /tmp/qa-squad-index]
-        [--bounds 0.3,0.5,0.7,0.9] [--reread 1,2,3,5] [--limit N] [--write-card BOUND,N]
-        [--unanswerable squad2|absent]
+        [--bounds 0.3,0.5,0.7,0.9] [--windows 0,1,2] [--reread 3,5] [--limit N]
+        [--write-card BOUND,N] [--unanswerable squad2|absent]
 
 Validation, ``--unanswerable squad2``: SQuAD dev articles 35-36 and the SQuAD 2.0 unanswerable
 questions of article 36, over an index of all 48 dev articles (built on first use). ``absent``:
@@ -16,8 +18,9 @@ reads (span scores are per window, so what the accurate reader finds in its best
 what it finds there among five).
 
 ``--write-card BOUND,N`` stores choices in the accurate reader's card (``reader.json``): its own
-threshold, the one best for it alone end-to-end, and for the cascade that bound and passage count
-(chosen by the service's p50 on BBC news: README, "Readers") with the threshold best for them.
+threshold, the one best for it alone end-to-end, and for the cascade that bound and window of N
+sentences either side (chosen by the service's p50 on BBC news: README, "Readers") with the
+threshold best for them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from benchmarks._table import print_table
 from qa.evaluation.calibration import CandidateRecord, best_point, replay
 from qa.evaluation.questions import Question, load_questions, parse_article_range
 from qa.metrics import best_over_golds
+from qa.reading.cascade import in_passage, sentence_windows
 from qa.reading.reader import Reader
 from qa.reading.reader_models import READER_CARD, reader_card, reader_folder
 from qa.schema import Answer, Passage
@@ -93,7 +97,8 @@ def main() -> None:
     parser.add_argument("--unanswerable", choices=("squad2", "absent"), default="squad2")
     parser.add_argument("--index-dir", type=Path, help="default: /tmp/qa-squad-index[-absent]")
     parser.add_argument("--bounds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
-    parser.add_argument("--reread", default="1,2,3,5")
+    parser.add_argument("--windows", default="0,1,2", help="sentences either side")
+    parser.add_argument("--reread", default="5", help="best passages re-read whole")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--write-card", metavar="BOUND,N", help="store these choices (above)")
     args = parser.parse_args()
@@ -105,8 +110,9 @@ def main() -> None:
     fast = Reader.from_settings(settings.replace(reader="fast"))
     accurate = Reader.from_settings(settings.replace(reader=args.accurate))
     questions = validation_questions(args.unanswerable, args.limit)
+    neighbours = [int(n) for n in args.windows.split(",") if n]
     reads = []
-    seconds = {"fast": 0.0, "accurate": 0.0}
+    seconds = {"fast": 0.0, "accurate": 0.0, **{f"windows ±{n}": 0.0 for n in neighbours}}
     for q in questions:
         passages = pipeline.retrieve(q.question, settings.top_k)
         started = time.perf_counter()
@@ -115,21 +121,33 @@ def main() -> None:
         started = time.perf_counter()
         accurate_spans = accurate.read(q.question, passages, top_n=None)
         seconds["accurate"] += time.perf_counter() - started
-        reads.append((q, passages, fast_spans, accurate_spans))
+        in_windows = {}
+        for n in neighbours:
+            started = time.perf_counter()
+            windows = sentence_windows(fast_spans, passages, n)
+            spans = accurate.read(q.question, [w for _, w in windows], top_n=None)
+            in_windows[n] = [in_passage(s, windows[s.passage_index][0], passages) for s in spans]
+            seconds[f"windows ±{n}"] += time.perf_counter() - started
+        reads.append((q, passages, fast_spans, accurate_spans, in_windows))
 
     replayed = Replayed()
     judge = Pipeline(settings, pipeline.retriever, replayed)
 
-    def records(bound: float, reread: int) -> tuple[list[CandidateRecord], int]:
-        """Each question's best candidate when the fast reader is trusted from ``bound`` up."""
+    def records(
+        bound: float, reread: int, window: int | None = None
+    ) -> tuple[list[CandidateRecord], int]:
+        """Each question's best candidate when the fast reader is trusted from ``bound`` up; the
+        accurate reader re-reads the best ``reread`` passages, or with a ``window`` the
+        sentences around the fast reader's candidates."""
         found, asked = [], 0
-        for q, passages, fast_spans, accurate_spans in reads:
+        for q, passages, fast_spans, accurate_spans, in_windows in reads:
             sure = bool(fast_spans) and fast_spans[0].reader_score >= bound
             asked += not sure
+            again = accurate_spans if window is None else in_windows[window]
             replayed.spans = (
                 fast_spans
                 if sure
-                else [s for s in accurate_spans if s.passage_index < reread][:SPANS_PER_QUESTION]
+                else [s for s in again if s.passage_index < reread][:SPANS_PER_QUESTION]
             )
             result = judge.answer(q.question, passages)
             best = result.answers[0] if result.answers else None
@@ -142,31 +160,43 @@ def main() -> None:
         return found, asked
 
     own = reader_card(settings.replace(reader=args.accurate)).get("no_answer_threshold")
-    choices = [("fast alone", 0.0, 1), ("accurate alone", 1.01, settings.top_k)] + [
-        (f"cascade < {b}, re-read {n}", float(b), int(n))
-        for b in args.bounds.split(",")
-        for n in args.reread.split(",")
+    choices: list[tuple[str, float, int, int | None]] = [
+        ("fast alone", 0.0, 1, None),
+        ("accurate alone", 1.01, settings.top_k, None),
     ]
-    rows, chosen = [], {}
-    for name, bound, reread in choices:
-        found, asked = records(bound, reread)
+    for b in args.bounds.split(","):
+        choices += [
+            (f"cascade < {b}, {n} passages whole", float(b), int(n), None)
+            for n in args.reread.split(",")
+        ]
+        choices += [
+            (f"cascade < {b}, windows ±{n}", float(b), settings.top_k, n) for n in neighbours
+        ]
+    rows: list[list[object]] = []
+    chosen: dict[str, object] = {}
+    for name, bound, reread, window in choices:
+        found, asked = records(bound, reread, window)
         best = best_point(found)
         at_own = replay(found, own).f1 if own is not None else None
         share = 100 * asked / len(found)
         rows.append([name, share, best.exact_match, best.f1, best.threshold, at_own])
         if name == "accurate alone":
             chosen["no_answer_threshold"] = round(best.threshold, 6)
-        elif args.write_card and [bound, reread] == [float(v) for v in args.write_card.split(",")]:
+        elif (
+            args.write_card
+            and window is not None
+            and [bound, window] == [float(v) for v in args.write_card.split(",")]
+        ):
             chosen["cascade"] = {
                 "cascade_unsure_below": bound,
-                "cascade_reread_passages": reread,
+                "cascade_window_sentences": window,
                 "no_answer_threshold": round(best.threshold, 6),
             }
+    per_question = ", ".join(f"{k} {1000 * v / len(questions):.0f} ms" for k, v in seconds.items())
     print_table(
         f"Cascade on validation end-to-end ({len(questions)} questions, unanswerable: "
-        f"{args.unanswerable}; fast {1000 * seconds['fast'] / len(questions):.0f} ms, "
-        f"accurate {1000 * seconds['accurate'] / len(questions):.0f} ms per question of "
-        f"{settings.top_k} passages, this CPU)",
+        f"{args.unanswerable}; reading per question of {settings.top_k} passages on this CPU: "
+        f"{per_question})",
         ["reader", "% re-read", "EM", "F1", "at threshold", "F1 at the accurate card's"],
         rows,
     )
@@ -178,7 +208,7 @@ def main() -> None:
             cascade=chosen["cascade"],
             calibrated_on=f"python -m benchmarks.cascade --write-card {args.write_card} "
             f"--unanswerable {args.unanswerable} ({len(questions)} validation questions "
-            "end-to-end)",
+            "end-to-end; the validation figures are ship_reader's, on the gold paragraph)",
         )
         path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         print(

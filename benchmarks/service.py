@@ -1,14 +1,15 @@
 """Service benchmark: /api/ask latency and throughput of a real ``qa serve`` on the BBC corpus.
 
     python -m benchmarks.service [--seconds 30] [--clients 1,8,32] [--batch-questions 1,8]
-                                 [--readers fast,cascade,accurate]
+                                 [--readers fast,cascade,cascade@0.5,accurate]
     python -m benchmarks.service --soak-minutes 10
     python -m benchmarks.service --attacks [--seconds 60]
 
 
-For each reader of ``--readers`` (the ``reader`` setting; the cascade's accurate reader is
-``QA_CASCADE_ACCURATE``) and each ``--batch-questions`` value (questions one reader pass may take; 1
-reads them one by one, as before batching) a server is started; sequential requests give p50/p95
+For each reader of ``--readers`` (the ``reader`` setting; ``cascade@B`` is the cascade with the
+bound ``cascade_unsure_below`` B, and its accurate reader is ``QA_CASCADE_ACCURATE``) and each
+``--batch-questions`` value (questions one reader pass may take; 1 reads them one by one, as
+before batching) a server is started; sequential requests give p50/p95
 latency, then each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95,
 errors and the server's RSS. ``--soak-minutes`` instead runs one server for that long at 8 clients
 that mix good questions with hostile requests (too long, nested, malformed, oversized, bad
@@ -71,8 +72,10 @@ def start_server(
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "QA_READ_BATCH_QUESTIONS": str(batch_questions),
-        "QA_READER": reader,
+        "QA_READER": reader.partition("@")[0],
     }
+    if "@" in reader:
+        env["QA_CASCADE_UNSURE_BELOW"] = reader.partition("@")[2]
     if not cache:
         env["QA_ANSWER_CACHE_SIZE"] = "0"
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)

@@ -66,7 +66,8 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "reader": "fast, accurate, cascade, or the folder of a question-answering model",
         "cascade_accurate": "the reader the cascade asks when the fast one is unsure",
         "cascade_unsure_below": "the fast reader is unsure when its best span scores under this",
-        "cascade_reread_passages": "best passages the cascade's accurate reader re-reads",
+        "cascade_window_sentences": "sentences either side of each fast candidate that the "
+        "cascade's accurate reader re-reads",
         "model_cache": "where base models assembled from PyPI parts are unpacked",
         "max_seq_len": "tokens per reader window",
         "doc_stride": "tokens two windows of a long passage share",

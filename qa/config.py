@@ -98,12 +98,13 @@ class Settings:
     # (README, "Readers").
     reader: str = "cascade"
     # The cascade: the fast reader reads every passage; when its best span scores under
-    # cascade_unsure_below, cascade_accurate (a reader name or folder) re-reads the best
-    # cascade_reread_passages passages and its answers stand. The accurate reader's card holds
-    # the values chosen with it (these are the shipped one's).
+    # cascade_unsure_below, cascade_accurate (a reader name or folder) re-reads the sentences
+    # holding the fast reader's candidates, with cascade_window_sentences sentences either side,
+    # and its answers stand. The accurate reader's card holds the values chosen with it (these
+    # are the shipped one's).
     cascade_accurate: str = "accurate"
-    cascade_unsure_below: float = 0.2
-    cascade_reread_passages: int = 5
+    cascade_unsure_below: float = 0.3
+    cascade_window_sentences: int = 1
     # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
     model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
     max_seq_len: int = 384
@@ -149,8 +150,8 @@ class Settings:
             raise SettingError("setting dense_weight must lie between 0 and 1")
         if not 0 <= self.cascade_unsure_below <= 1:
             raise SettingError("setting cascade_unsure_below must lie between 0 and 1")
-        if self.cascade_reread_passages < 1:
-            raise SettingError("setting cascade_reread_passages must be at least 1")
+        if self.cascade_window_sentences < 0:
+            raise SettingError("setting cascade_window_sentences must be 0 or more")
         if self.cascade_accurate == "cascade":
             raise SettingError("setting cascade_accurate must name a reader, not the cascade")
 

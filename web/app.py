@@ -251,7 +251,7 @@ def health() -> Response:
             "cascade": {
                 "accurate": Path(settings.cascade_accurate).name,
                 "unsure_below": reading.unsure_below,
-                "reread_passages": reading.reread_passages,
+                "window_sentences": reading.window_sentences,
                 "questions": reading.questions,
                 "reread": reading.reread,
             }

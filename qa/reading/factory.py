@@ -27,5 +27,5 @@ def reading_from_settings(settings: Settings) -> ReadBatcher | CascadeReader:
         batched("fast"),
         batched(settings.cascade_accurate),
         settings.cascade_unsure_below,
-        settings.cascade_reread_passages,
+        settings.cascade_window_sentences,
     )

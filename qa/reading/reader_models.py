@@ -20,7 +20,7 @@ from qa.errors import MissingPath
 
 ADAPTER_CONFIG = "adapter_config.json"
 # What validation chose for a model's scores, shipped beside it: {"no_answer_threshold": ...,
-# "cascade": {"cascade_unsure_below", "cascade_reread_passages", "no_answer_threshold"}}.
+# "cascade": {"cascade_unsure_below", "cascade_window_sentences", "no_answer_threshold"}}.
 READER_CARD = "reader.json"
 
 
@@ -48,7 +48,7 @@ def reader_folder(reader: str, flag: str = "--reader") -> Path:
 
 def reader_card(settings: Settings) -> dict[str, Any]:
     """Settings chosen on validation for the reader in use: its no-answer threshold, or, for a
-    cascade, what was chosen for the cascade with that accurate reader (its bound, the passages
+    cascade, what was chosen for the cascade with that accurate reader (its bound, the sentences
     it re-reads, its threshold); empty for a folder without a card."""
     cascade = settings.reader == "cascade"
     name = settings.cascade_accurate if cascade else settings.reader
@@ -58,7 +58,7 @@ def reader_card(settings: Settings) -> dict[str, Any]:
         found = {"no_answer_threshold": float(chosen["no_answer_threshold"])}
         if cascade:
             found["cascade_unsure_below"] = float(chosen["cascade_unsure_below"])
-            found["cascade_reread_passages"] = int(chosen["cascade_reread_passages"])
+            found["cascade_window_sentences"] = int(chosen["cascade_window_sentences"])
         return found
     except (MissingPath, OSError, ValueError, KeyError, TypeError):
         return {}

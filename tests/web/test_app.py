@@ -29,7 +29,7 @@ def test_health(server: Server) -> None:
         "dense": "all-MiniLM-L6-v2",
         "reader": "cascade",
     }  # names, never server paths
-    assert body["cascade"]["accurate"] == "accurate" and body["cascade"]["reread_passages"] >= 1
+    assert body["cascade"]["accurate"] == "accurate" and body["cascade"]["window_sentences"] >= 0
     assert body["version"] == "0.1.0"
 
 
@@ -317,9 +317,12 @@ def test_articles_and_health_come_from_the_index() -> None:
 
 
 def test_health_counts_what_the_cascade_read_again() -> None:
-    fast = FakeReading(by_question={"Who steered it?": [span("a", "Captain Ada Lind", 0.9, 0)]})
-    accurate = FakeReading([span("b", "The mayor", 0.8, 1)])
-    cascade = CascadeReader(fast, accurate, unsure_below=0.5, reread_passages=2)
+    fast = FakeReading(
+        [span("b", "The mayor", 0.3, 1)],
+        by_question={"Who steered it?": [span("a", "Captain Ada Lind", 0.9, 0)]},
+    )
+    accurate = FakeReading([span("b", "The mayor", 0.8, 0)])  # in the one window it is given
+    cascade = CascadeReader(fast, accurate, unsure_below=0.5, window_sentences=1)
     pipeline = Pipeline(Settings(reader="cascade"), FakeRetrieval(), cascade)  # type: ignore[arg-type]
     client = create_app(pipeline, FakeIndex()).test_client()  # type: ignore[arg-type]
     for question in ("Who steered it?", "Who thanked her?", "Who thanked her again?"):
@@ -329,7 +332,7 @@ def test_health_counts_what_the_cascade_read_again() -> None:
     assert health["cascade"] == {
         "accurate": "accurate",
         "unsure_below": 0.5,
-        "reread_passages": 2,
+        "window_sentences": 1,
         "questions": 3,
         "reread": 2,
     }
