@@ -8,6 +8,7 @@ question; that makes scores from different passages comparable, and a low best s
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from qa.schema import Answer, Chunk, Passage
 _CANDIDATES_PER_WINDOW = 20
 # Quote marks and separators a span may catch at its edges: "‘Happy’" should read "Happy".
 _EDGE_CHARACTERS = "\"'‘’“”«»,;: \n"
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 class QuestionTooLong(UserError, ValueError):
@@ -184,7 +186,7 @@ class Reader:
             here = window.passage_index
             for start, end, score in self._spans(window, start_logits, end_logits):
                 start, end = trim_span(chunk.text, start, end)
-                if end <= start:
+                if end <= start or crosses_paragraphs(chunk.text, start, end):
                     continue
                 key = (chunk.article_id, chunk.start + start, chunk.start + end)
                 seen = found.get(key)
@@ -360,6 +362,12 @@ def _top_positions(log_probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     masked = np.where(allowed, log_probs, -np.inf)
     k = min(_CANDIDATES_PER_WINDOW, int(allowed.sum()))
     return np.argpartition(-masked, k - 1)[:k]
+
+
+def crosses_paragraphs(text: str, start: int, end: int) -> bool:
+    """An answer never runs from the end of one paragraph into the next ("January 4, 2025.
+    Meanwhile, following his discharge"); news articles are many short paragraphs."""
+    return _PARAGRAPH_BREAK.search(text, start, end) is not None
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:

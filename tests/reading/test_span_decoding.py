@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.reading.reader import decode_spans, trim_span
+from qa.reading.reader import crosses_paragraphs, decode_spans, trim_span
 
 # [CLS] who ? [SEP] "Ana Lind" founded it [SEP]: the question and special tokens have no offsets.
 TEXT = '"Ana Lind" founded it'
@@ -62,3 +62,10 @@ def test_trim_span_drops_quotes_and_separators_at_the_edges(
     span: tuple[int, int], trimmed: tuple[int, int]
 ) -> None:
     assert trim_span(TEXT, *span) == trimmed
+
+
+def test_a_span_may_not_run_across_a_paragraph_break() -> None:
+    text = "He enlisted on January 4, 2025.\n\nMeanwhile, he sang.\nAnd danced."
+    assert crosses_paragraphs(text, text.index("January"), text.index(", he"))
+    assert not crosses_paragraphs(text, text.index("January"), text.index("\n\n"))
+    assert not crosses_paragraphs(text, text.index("he sang"), len(text))  # one line break
