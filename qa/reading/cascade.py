@@ -94,8 +94,8 @@ def sentence_windows(
     offsets: dict[int, list[tuple[int, int]]] = {}
     for span in spans:
         if span.passage_index < len(passages):
-            start = span.start - passages[span.passage_index].chunk.start
-            offsets.setdefault(span.passage_index, []).append((start, start + len(span.text)))
+            base = passages[span.passage_index].chunk.start
+            offsets.setdefault(span.passage_index, []).append((span.start - base, span.end - base))
     windows = []
     for index in sorted(offsets):
         passage = passages[index]
