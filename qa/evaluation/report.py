@@ -216,6 +216,7 @@ def render_report(result: EvalResult, settings: dict[str, Any], source: str) -> 
         settings=settings,
         source=source,
         rows=rows,
+        time_aware=any(r.checks for r in result.records),
         outcomes=Counter(o for _, o in rows).most_common(),
         plots=_plots(result.records, result.mode),
     )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakes import fake_pipeline, span
 from helpers import BUNDLED_CORPUS, CHROMIUM, CHROMIUM_ARGS
 
 from qa.evaluation.evaluate import QuestionRecord, evaluate_end_to_end
-from qa.evaluation.questions import load_questions
-from qa.evaluation.report import outcome, question_word, write_report
+from qa.evaluation.questions import Question, load_questions
+from qa.evaluation.report import outcome, question_word, render_report, write_report
 from qa.service.pipeline import Pipeline
 
 
@@ -101,3 +103,23 @@ def test_the_report_leaves_the_warm_up_out_of_the_latency_plot_and_lists_setting
     assert "the first, which loads the models, left out" in html
     assert ">115<" in html and ">8625<" not in html  # bins up to 120 ms, not up to 9 s
     assert html.count("<td>reader</td>") == 1
+
+
+def test_a_time_aware_set_shows_each_questions_checks() -> None:
+    spans = [
+        span("a", "nine", 0.9, 0),
+        span("b", "Ada Lind", 0.8, 1),
+    ]  # two dated articles disagree
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0, conflict_ratio=0.5)
+    questions = [
+        Question("latest", "Who is it?", ("Ada Lind",), conflict=True),
+        Question("calm", "Who is it?", ("Ada Lind",), conflict=False),
+    ]
+    result = evaluate_end_to_end(questions, pipeline.retrieve, pipeline.answer, top_k=2)
+    html = render_report(result, {}, "questions-report.jsonl")
+    assert "time-aware checks" in html
+    assert "conflict met" in html and "conflict missed" in html
+    assert "(said: the articles disagree)" in html
+    plain = evaluate_end_to_end(questions[:1], pipeline.retrieve, pipeline.answer, top_k=2)
+    plain.records[0] = replace(plain.records[0], checks=None)
+    assert "time-aware checks" not in render_report(plain, {}, "questions.jsonl")
