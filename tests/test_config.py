@@ -41,6 +41,9 @@ def test_replace_ignores_none_and_rejects_bad_values() -> None:
         ({"chunk_overlap_words": 140}, "chunk_words > chunk_overlap_words"),
         ({"dense_weight": 1.5}, "between 0 and 1"),
         ({"max_question_tokens": 300}, "leave room for the passage"),
+        ({"cascade_unsure_below": 1.2}, "cascade_unsure_below must lie between 0 and 1"),
+        ({"cascade_window_sentences": -1}, "cascade_window_sentences must be 0 or more"),
+        ({"cascade_accurate": "cascade"}, "must name a reader, not the cascade"),
     ],
 )
 def test_settings_that_cannot_work_are_refused_by_name(changes: dict, message: str) -> None:
