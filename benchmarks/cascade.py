@@ -38,7 +38,7 @@ from benchmarks._table import print_table
 from qa.evaluation.calibration import CandidateRecord, best_point, replay
 from qa.evaluation.questions import Question, load_questions, parse_article_range
 from qa.metrics import best_over_golds
-from qa.reading.cascade import in_passage, sentence_windows
+from qa.reading.cascade import read_in_windows
 from qa.reading.reader import Reader
 from qa.reading.reader_models import READER_CARD, reader_card, reader_folder
 from qa.schema import Answer, Passage
@@ -124,9 +124,8 @@ def main() -> None:
         in_windows = {}
         for n in neighbours:
             started = time.perf_counter()
-            windows = sentence_windows(fast_spans, passages, n)
-            spans = accurate.read(q.question, [w for _, w in windows], top_n=None)
-            in_windows[n] = [in_passage(s, windows[s.passage_index][0], passages) for s in spans]
+            asks = [(q.question, passages, fast_spans)]
+            in_windows[n] = read_in_windows(accurate.read_many, asks, n, None)[0] or []
             seconds[f"windows ±{n}"] += time.perf_counter() - started
         reads.append((q, passages, fast_spans, accurate_spans, in_windows))
 

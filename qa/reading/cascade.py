@@ -13,7 +13,7 @@ reader's too (``reader_card``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -29,6 +29,10 @@ class SpanReader(Protocol):
     def read_all(
         self, requests: Sequence[tuple[str, Sequence[Passage]]], top_n: int | None = 5
     ) -> list[list[Answer]]: ...
+
+
+# A reader's read_all (or Reader.read_many): answers per (question, passages), best first.
+ReadAll = Callable[[Sequence[tuple[str, Sequence[Passage]]], int | None], list[list[Answer]]]
 
 
 class CascadeReader:
@@ -61,26 +65,52 @@ class CascadeReader:
     ) -> list[list[Answer]]:
         answers = self.fast.read_all(requests, top_n)
         unsure = [
-            (n, sentence_windows(spans, passages, self.window_sentences))
+            n
             for n, (spans, (_, passages)) in enumerate(zip(answers, requests))
             if passages and not self.is_sure(spans)
         ]
-        unsure = [(n, windows) for n, windows in unsure if windows]
-        if unsure:
-            again = self.accurate.read_all(
-                [(requests[n][0], [w for _, w in windows]) for n, windows in unsure], top_n
-            )
-            for (n, windows), spans in zip(unsure, again):
-                passages = requests[n][1]
-                answers[n] = [in_passage(s, windows[s.passage_index][0], passages) for s in spans]
+        again = read_in_windows(
+            self.accurate.read_all,
+            [(*requests[n], answers[n]) for n in unsure],
+            self.window_sentences,
+            top_n,
+        )
+        reread = 0
+        for n, spans in zip(unsure, again):
+            if spans is not None:
+                answers[n] = spans
+                reread += 1
         with self._count:
             self.questions += len(requests)
-            self.reread += len(unsure)
+            self.reread += reread
         return answers
 
     def is_sure(self, spans: Sequence[Answer]) -> bool:
         """The fast reader's best span is at least as sure as the bound."""
         return bool(spans) and max(s.reader_score for s in spans) >= self.unsure_below
+
+
+def read_in_windows(
+    read_all: ReadAll,
+    asks: Sequence[tuple[str, Sequence[Passage], Sequence[Answer]]],
+    neighbours: int,
+    top_n: int | None,
+) -> list[list[Answer] | None]:
+    """Each (question, passages, candidates) read again in the sentence windows of its
+    candidates, in one call, its answers placed in their whole passages; None where no
+    candidate opened a window."""
+    opened = [
+        (n, sentence_windows(spans, passages, neighbours))
+        for n, (_, passages, spans) in enumerate(asks)
+    ]
+    opened = [(n, windows) for n, windows in opened if windows]
+    found: list[list[Answer] | None] = [None] * len(asks)
+    if opened:
+        again = read_all([(asks[n][0], [w for _, w in windows]) for n, windows in opened], top_n)
+        for (n, windows), spans in zip(opened, again):
+            passages = asks[n][1]
+            found[n] = [in_passage(s, windows[s.passage_index][0], passages) for s in spans]
+    return found
 
 
 def sentence_windows(
