@@ -38,7 +38,7 @@ from benchmarks._table import print_table
 from qa.evaluation.calibration import CandidateRecord, best_point, replay
 from qa.evaluation.questions import Question, load_questions, parse_article_range
 from qa.metrics import best_over_golds
-from qa.reading.cascade import read_in_windows
+from qa.reading.cascade import fast_is_sure, read_in_windows
 from qa.reading.reader import Reader
 from qa.reading.reader_models import READER_CARD, reader_card, reader_folder
 from qa.schema import Answer, Passage
@@ -133,14 +133,15 @@ def main() -> None:
     judge = Pipeline(settings, pipeline.retriever, replayed)
 
     def records(
-        bound: float, reread: int, window: int | None = None
+        bound: float | None, reread: int, window: int | None = None
     ) -> tuple[list[CandidateRecord], int]:
-        """Each question's best candidate when the fast reader is trusted from ``bound`` up; the
-        accurate reader re-reads the best ``reread`` passages, or with a ``window`` the
-        sentences around the fast reader's candidates."""
+        """Each question's best candidate when the fast reader is trusted from ``bound`` up (as
+        the cascade trusts it: undisputed), always without a bound; the accurate reader
+        re-reads the best ``reread`` passages, or with a ``window`` the sentences around the
+        fast reader's candidates."""
         found, asked = [], 0
         for q, passages, fast_spans, accurate_spans, in_windows in reads:
-            sure = bool(fast_spans) and fast_spans[0].reader_score >= bound
+            sure = bound is None or fast_is_sure(fast_spans, bound, settings.conflict_ratio)
             asked += not sure
             again = accurate_spans if window is None else in_windows[window]
             replayed.spans = (
@@ -159,8 +160,8 @@ def main() -> None:
         return found, asked
 
     own = reader_card(settings.replace(reader=args.accurate)).get("no_answer_threshold")
-    choices: list[tuple[str, float, int, int | None]] = [
-        ("fast alone", 0.0, 1, None),
+    choices: list[tuple[str, float | None, int, int | None]] = [
+        ("fast alone", None, 1, None),
         ("accurate alone", 1.01, settings.top_k, None),
     ]
     for b in args.bounds.split(","):

@@ -78,7 +78,7 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "reader_device": "where the reader runs (auto: a GPU when torch sees one)",
         "rank_decay": "answer score = reader score x passage rank ^ -rank_decay",
         "conflict_ratio": "answers of other articles within this share of the best are weighed "
-        "against it: when they differ, the articles disagree",
+        "against it: when they differ, the articles disagree (and the cascade re-reads)",
     },
     "serving": {
         "read_batch_questions": "questions one reader pass takes at most",

@@ -98,10 +98,11 @@ class Settings:
     # (README, "Readers").
     reader: str = "cascade"
     # The cascade: the fast reader reads every passage; when its best span scores under
-    # cascade_unsure_below, cascade_accurate (a reader name or folder) re-reads the sentences
-    # holding the fast reader's candidates, with cascade_window_sentences sentences either side,
-    # and its answers stand. The accurate reader's card holds the values chosen with it (these
-    # are the shipped one's).
+    # cascade_unsure_below, or another article's answer within conflict_ratio of it differs,
+    # cascade_accurate (a reader name or folder) re-reads the sentences holding the fast
+    # reader's candidates, with cascade_window_sentences sentences either side, and its answers
+    # stand. The accurate reader's card holds the values chosen with it (these are the shipped
+    # one's).
     cascade_accurate: str = "accurate"
     cascade_unsure_below: float = 0.3
     cascade_window_sentences: int = 1
@@ -121,7 +122,8 @@ class Settings:
     # Answer score = reader score * passage rank ** -rank_decay.
     rank_decay: float = 0.5
     # Answers from other articles scoring at least this share of the best are weighed against
-    # it: when they say something else, the articles disagree (README, "Answers that know when").
+    # it: when they say something else, the articles disagree (README, "Answers that know when"),
+    # and the cascade asks its accurate reader.
     conflict_ratio: float = 0.5
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Serving: what one client, or one crowd, may ask of `qa serve` (README, "Deploying").

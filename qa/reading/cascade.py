@@ -2,12 +2,14 @@
 sentences around the fast reader's candidates only when the fast one is unsure.
 
 Most questions a fast reader answers with confidence are answered right, so the slow reader's
-cost is paid where it changes answers. The sentences holding the fast reader's candidates, with
-their neighbours, are a fraction of the passages' text and hold the answer as often: the
-accurate reader answers as well from them as from the whole passages, in a third of the time
-(README, "Readers", where the bound and the window were chosen on validation end-to-end). When
-it is unsure, the answers are the accurate reader's, so the no-answer threshold is that
-reader's too (``reader_card``).
+cost is paid where it changes answers. The fast reader counts as unsure when its best span scores
+under the bound, or when another article gives a different answer close to it (``disputed``): a
+news archive's disagreements are shown as a timeline, and which answers it holds should be the
+better reader's word. The sentences holding the fast reader's candidates, with their neighbours,
+are a fraction of the passages' text and hold the answer as often: the accurate reader answers
+as well from them as from the whole passages, in a third of the time (README, "Readers", where
+the bound and the window were chosen on validation end-to-end). When it is unsure, the answers
+are the accurate reader's, so the no-answer threshold is that reader's too (``reader_card``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from qa.ingest.chunking import sentence_spans
+from qa.reading.agreement import disputed
 from qa.schema import Answer, Chunk, Passage
 
 
@@ -39,7 +42,12 @@ class CascadeReader:
     """Shared by every request thread; counts how often the accurate reader was needed."""
 
     def __init__(
-        self, fast: SpanReader, accurate: SpanReader, unsure_below: float, window_sentences: int
+        self,
+        fast: SpanReader,
+        accurate: SpanReader,
+        unsure_below: float,
+        window_sentences: int,
+        conflict_ratio: float,
     ) -> None:
         if window_sentences < 0:
             raise ValueError("a window cannot hold fewer than 0 sentences either side")
@@ -47,6 +55,7 @@ class CascadeReader:
         self.accurate = accurate
         self.unsure_below = unsure_below
         self.window_sentences = window_sentences
+        self.conflict_ratio = conflict_ratio
         self.questions = 0
         self.reread = 0  # questions the accurate reader re-read
         self._count = threading.Lock()
@@ -67,7 +76,7 @@ class CascadeReader:
         unsure = [
             n
             for n, (spans, (_, passages)) in enumerate(zip(answers, requests))
-            if passages and not self.is_sure(spans)
+            if passages and not fast_is_sure(spans, self.unsure_below, self.conflict_ratio)
         ]
         again = read_in_windows(
             self.accurate.read_all,
@@ -85,9 +94,15 @@ class CascadeReader:
             self.reread += reread
         return answers
 
-    def is_sure(self, spans: Sequence[Answer]) -> bool:
-        """The fast reader's best span is at least as sure as the bound."""
-        return bool(spans) and max(s.reader_score for s in spans) >= self.unsure_below
+
+def fast_is_sure(spans: Sequence[Answer], unsure_below: float, conflict_ratio: float) -> bool:
+    """The fast reader's best span scores at least the bound, and no other article gives a
+    different answer within ``conflict_ratio`` of it."""
+    return (
+        bool(spans)
+        and max(s.reader_score for s in spans) >= unsure_below
+        and not disputed(spans, conflict_ratio)
+    )
 
 
 def read_in_windows(

@@ -28,4 +28,5 @@ def reading_from_settings(settings: Settings) -> ReadBatcher | CascadeReader:
         batched(settings.cascade_accurate),
         settings.cascade_unsure_below,
         settings.cascade_window_sentences,
+        settings.conflict_ratio,
     )

@@ -17,6 +17,7 @@ from qa.config import Settings
 from qa.ingest.dates import resolved_date
 from qa.ingest.files import CorpusPaths
 from qa.metrics import normalize_answer
+from qa.reading.agreement import same_answer
 from qa.reading.factory import reading_from_settings
 from qa.reading.reader_models import reader_card
 from qa.retrieval.dense import Embedder
@@ -26,7 +27,7 @@ from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
-from qa.service.timeline import TimelineEntry, is_conflict, latest, same_answer, timeline
+from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
 # A question that names a year or a moment in time asks about then, not about the latest word.
 _NAMES_A_TIME = re.compile(r"\b(1[89]|20)\d{2}\b|\b(first|originally|initially|before)\b", re.I)
