@@ -40,6 +40,21 @@ def test_a_revised_figure_is_a_timeline_with_the_latest_first(archive: Server) -
     assert body["answer"]["support"] == 1
 
 
+def test_a_sure_answer_another_article_disputes_is_the_accurate_readers_word(
+    archive: Server,
+) -> None:
+    """The fast reader is sure of "next Tuesday" but a "Friday" from another council story
+    scores close to it; the accurate reader reads both and sees no disagreement."""
+    cascade = requests.get(f"{archive.url}/api/health", timeout=30).json()["cascade"]
+    body = ask(archive, question="When will the town council vote on the budget?")
+    after = requests.get(f"{archive.url}/api/health", timeout=30).json()["cascade"]
+    assert (after["questions"], after["reread"]) == (
+        cascade["questions"] + 1,
+        cascade["reread"] + 1,
+    )
+    assert body["answer"]["text"] == "next Tuesday" and body["conflict"] is False
+
+
 def test_as_of_answers_as_the_archive_stood_then(archive: Server) -> None:
     body = ask(archive, question=COST, as_of="2024-03-05")
     assert body["as_of"] == "2024-03-05" and body["answer"]["text"] == "$3.5 million"
