@@ -360,3 +360,42 @@ def test_a_shipped_adapter_is_fp16_reproduces_its_reference_and_carries_its_card
     }
     record = json.loads((shipped / "training.json").read_text())
     assert record["step"] in (2, 4) and record["validation_curve"] and record["shipped"]["machine"]
+
+
+def test_a_second_stage_starts_from_the_first_stages_adapter(tmp_path: Path) -> None:
+    """--init-adapter continues the exported adapter and QA head rather than fresh ones."""
+    import torch
+    from safetensors.torch import load_file
+
+    from training.train_reader import main
+
+    data, base = _tiny_squad(tmp_path / "data"), _tiny_model(tmp_path / "base")
+    common = ["--data", str(data), "--base-model", str(base), "--answerable", "squad",
+              "--batch-size", "2", "--validation-size", "2", "--distractors", "0",
+              "--lr", "1e-2", "--warmup", "0"]  # fmt: skip
+    first, second = tmp_path / "first", tmp_path / "second"
+    main([*common, "--lora-rank", "4", "--max-steps", "4", "--eval-every", "4",
+          "--out", str(first), "--work", str(tmp_path / "first-work")])  # fmt: skip
+    # Validating first exports the starting point: it must be the first stage's weights.
+    main([*common, "--init-adapter", str(first), "--max-steps", "2", "--eval-every", "100",
+          "--validate-first", "--until-step", "1",
+          "--out", str(second), "--work", str(tmp_path / "second-work")])  # fmt: skip
+    trained = load_file(first / "adapter_model.safetensors")
+    started = load_file(second / "adapter_model.safetensors")
+    assert trained.keys() == started.keys()
+    assert any("lora_B" in name and trained[name].abs().sum() > 0 for name in trained)
+    assert all(torch.equal(trained[name], started[name]) for name in trained)
+    card = json.loads((second / "training.json").read_text())
+    assert card["step"] == 0 and card["previous_stage"]["step"] == 4
+    # It trains the adapter on: after one step its weights have moved from where they started.
+    moved = {
+        name.replace(".default", ""): weight
+        for name, weight in _trainable_weights(tmp_path / "second-work").items()
+    }
+    lora = [name for name in trained if "lora_" in name]
+    assert lora and set(lora) <= moved.keys()
+    assert not all(torch.equal(trained[name], moved[name]) for name in lora)
+    with pytest.raises(SystemExit) as refused:
+        main([*common, "--init-adapter", str(first), "--lora-rank", "4",
+              "--out", str(second), "--work", str(tmp_path / "third-work")])  # fmt: skip
+    assert refused.value.code == 2

@@ -224,13 +224,25 @@ def _with_lora(model: Any, rank: int, base_name: str) -> Any:
     return model
 
 
+def _continue_adapter(model: Any, folder: Path, base_name: str) -> Any:
+    """A second stage of a LoRA run: its adapter and QA head train on, the base stays frozen."""
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(model, str(folder), is_trainable=True)
+    model.peft_config["default"].base_model_name_or_path = base_name
+    model.print_trainable_parameters()
+    return model
+
+
 def build_model(args: argparse.Namespace, base: str, device: Any) -> Any:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
     # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
     model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    if args.lora_rank:
+    if args.init_adapter:
+        model = _continue_adapter(model, args.init_adapter, args.base_model)
+    elif args.lora_rank:
         model = _with_lora(model, args.lora_rank, args.base_model)
     return model.to(device).train()
 
@@ -349,6 +361,8 @@ class Run:
         self.data = prepare_data(args, self.tokenizer)
         self.steps_per_epoch = math.ceil(len(self.data.features) / args.batch_size)
         self.plan = {name: str(getattr(args, name)) for name in PLAN_ARGUMENTS}
+        if args.init_adapter:  # only then: the checkpoints of first stages keep resuming
+            self.plan["init_adapter"] = str(args.init_adapter)
         self.device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = build_model(args, base, self.device)
         self.optimizer = torch.optim.AdamW(
@@ -497,6 +511,9 @@ class Run:
             "machine": machine(),
             "args": {k: str(v) for k, v in vars(args).items()},
         }
+        first_stage = args.init_adapter and args.init_adapter / "training.json"
+        if first_stage and first_stage.is_file():
+            meta["previous_stage"] = json.loads(first_stage.read_text())
         export(self.model, self.tokenizer, args.out, meta)
         log.info("exported best checkpoint to %s", args.out)
 
@@ -548,6 +565,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     lora = "train a LoRA adapter of this rank (0: all weights)"
     parser.add_argument("--lora-rank", type=int, default=0, help=lora)
+    second_stage = "continue a LoRA run's exported adapter and QA head (its own rank)"
+    parser.add_argument("--init-adapter", type=Path, help=second_stage)
     answerable = "answerable questions: SQuAD v1.1 only, or also SQuADShifts and MRQA"
     parser.add_argument("--answerable", choices=("squad", "all"), default="all", help=answerable)
     parser.add_argument("--epochs", type=int, default=2)
@@ -593,8 +612,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--seed", type=int, default=13)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    args = parser.parse_args(argv)
+    if args.init_adapter and args.lora_rank:
+        parser.error("--init-adapter continues an adapter of its own rank: leave out --lora-rank")
     try:
-        train(parser.parse_args(argv))
+        train(args)
     except RunError as error:
         parser.exit(2, f"train_reader: {error}\n")
 
