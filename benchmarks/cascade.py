@@ -1,13 +1,13 @@
 """Choose the cascade on validation end-to-end: for each bound under which the fast reader
 counts as unsure and each window the accurate reader then re-reads (the sentences of the fast
-reader's candidates with n neighbours either side, as the service does) or, for comparison,
+reader's k best candidates with n neighbours either side, as the service does) or, for comparison,
 each number of best passages re-read whole, EM/F1 at the threshold that suits that choice and
 at the accurate reader's own, and the share of questions re-read. The fast and the accurate
 reader alone are the first rows.
 
     python -m benchmarks.cascade [--accurate accurate] [--index-dir /tmp/qa-squad-index]
-        [--bounds 0.3,0.5,0.7,0.9] [--windows 0,1,2] [--reread 3,5] [--limit N]
-        [--write-card BOUND,N] [--unanswerable squad2|absent]
+        [--bounds 0.3,0.5,0.7,0.9] [--windows 0,1,2] [--candidates 1,3,10] [--reread 3,5]
+        [--limit N] [--write-card BOUND,N,K] [--unanswerable squad2|absent]
 
 Validation, ``--unanswerable squad2``: SQuAD dev articles 35-36 and the SQuAD 2.0 unanswerable
 questions of article 36, over an index of all 48 dev articles (built on first use). ``absent``:
@@ -17,10 +17,10 @@ Each question is retrieved and read once by each reader; every choice is replaye
 reads (span scores are per window, so what the accurate reader finds in its best n passages is
 what it finds there among five).
 
-``--write-card BOUND,N`` stores choices in the accurate reader's card (``reader.json``): its own
-threshold, the one best for it alone end-to-end, and for the cascade that bound and window of N
-sentences either side (chosen by the service's p50 on BBC news: README, "Readers") with the
-threshold best for them.
+``--write-card BOUND,N,K`` stores choices in the accurate reader's card (``reader.json``): its own
+threshold, the one best for it alone end-to-end, and for the cascade that bound and the windows of
+N sentences either side of K candidates (chosen by the service's p50 on BBC news: README,
+"Readers") with the threshold best for them.
 """
 
 from __future__ import annotations
@@ -87,6 +87,10 @@ def validation_corpus(unanswerable: str) -> Path:
     return path
 
 
+def _window_name(neighbours: int, candidates: int) -> str:
+    return f"windows ±{neighbours} of {candidates} candidates"
+
+
 def _questions(path: Path, articles: str) -> list[Question]:
     return load_questions(path, parse_article_range(articles))
 
@@ -98,9 +102,14 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, help="default: /tmp/qa-squad-index[-absent]")
     parser.add_argument("--bounds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     parser.add_argument("--windows", default="0,1,2", help="sentences either side")
+    parser.add_argument(
+        "--candidates",
+        default="10",
+        help="the fast reader's best spans whose sentences are re-read",
+    )
     parser.add_argument("--reread", default="5", help="best passages re-read whole")
     parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--write-card", metavar="BOUND,N", help="store these choices (above)")
+    parser.add_argument("--write-card", metavar="BOUND,N,K", help="store these choices (above)")
     args = parser.parse_args()
     corpus = validation_corpus(args.unanswerable)
     suffix = "-absent" if args.unanswerable == "absent" else ""
@@ -110,9 +119,11 @@ def main() -> None:
     fast = Reader.from_settings(settings.replace(reader="fast"))
     accurate = Reader.from_settings(settings.replace(reader=args.accurate))
     questions = validation_questions(args.unanswerable, args.limit)
-    neighbours = [int(n) for n in args.windows.split(",") if n]
+    windows = [
+        (int(n), int(k)) for n in args.windows.split(",") if n for k in args.candidates.split(",")
+    ]
     reads = []
-    seconds = {"fast": 0.0, "accurate": 0.0, **{f"windows ±{n}": 0.0 for n in neighbours}}
+    seconds = {"fast": 0.0, "accurate": 0.0, **{_window_name(*w): 0.0 for w in windows}}
     for q in questions:
         passages = pipeline.retrieve(q.question, settings.top_k)
         started = time.perf_counter()
@@ -122,23 +133,23 @@ def main() -> None:
         accurate_spans = accurate.read(q.question, passages, top_n=None)
         seconds["accurate"] += time.perf_counter() - started
         in_windows = {}
-        for n in neighbours:
+        for n, k in windows:
             started = time.perf_counter()
-            asks = [(q.question, passages, fast_spans)]
-            in_windows[n] = read_in_windows(accurate.read_many, asks, n, None)[0] or []
-            seconds[f"windows ±{n}"] += time.perf_counter() - started
+            asks = [(q.question, passages, fast_spans[:k])]
+            in_windows[n, k] = read_in_windows(accurate.read_many, asks, n, None)[0] or []
+            seconds[_window_name(n, k)] += time.perf_counter() - started
         reads.append((q, passages, fast_spans, accurate_spans, in_windows))
 
     replayed = Replayed()
     judge = Pipeline(settings, pipeline.retriever, replayed)
 
     def records(
-        bound: float | None, reread: int, window: int | None = None
+        bound: float | None, reread: int, window: tuple[int, int] | None = None
     ) -> tuple[list[CandidateRecord], int]:
         """Each question's best candidate when the fast reader is trusted from ``bound`` up (as
         the cascade trusts it: undisputed), always without a bound; the accurate reader
-        re-reads the best ``reread`` passages, or with a ``window`` the sentences around the
-        fast reader's candidates."""
+        re-reads the best ``reread`` passages, or with a ``window`` (n, k) the sentences around
+        the fast reader's k best candidates, n either side."""
         found, asked = [], 0
         for q, passages, fast_spans, accurate_spans, in_windows in reads:
             sure = bound is None or fast_is_sure(fast_spans, bound, settings.conflict_ratio)
@@ -160,7 +171,7 @@ def main() -> None:
         return found, asked
 
     own = reader_card(settings.replace(reader=args.accurate)).get("no_answer_threshold")
-    choices: list[tuple[str, float | None, int, int | None]] = [
+    choices: list[tuple[str, float | None, int, tuple[int, int] | None]] = [
         ("fast alone", None, 1, None),
         ("accurate alone", 1.01, settings.top_k, None),
     ]
@@ -170,7 +181,7 @@ def main() -> None:
             for n in args.reread.split(",")
         ]
         choices += [
-            (f"cascade < {b}, windows ±{n}", float(b), settings.top_k, n) for n in neighbours
+            (f"cascade < {b}, {_window_name(*w)}", float(b), settings.top_k, w) for w in windows
         ]
     rows: list[list[object]] = []
     chosen: dict[str, object] = {}
@@ -185,11 +196,12 @@ def main() -> None:
         elif (
             args.write_card
             and window is not None
-            and [bound, window] == [float(v) for v in args.write_card.split(",")]
+            and [bound, *window] == [float(v) for v in args.write_card.split(",")]
         ):
             chosen["cascade"] = {
                 "cascade_unsure_below": bound,
-                "cascade_window_sentences": window,
+                "cascade_window_sentences": window[0],
+                "cascade_window_candidates": window[1],
                 "no_answer_threshold": round(best.threshold, 6),
             }
     per_question = ", ".join(f"{k} {1000 * v / len(questions):.0f} ms" for k, v in seconds.items())

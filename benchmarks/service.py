@@ -7,7 +7,8 @@
 
 
 For each reader of ``--readers`` (the ``reader`` setting; ``cascade@B`` is the cascade with the
-bound ``cascade_unsure_below`` B, and its accurate reader is ``QA_CASCADE_ACCURATE``) and each
+bound ``cascade_unsure_below`` B, ``cascade@B:K`` re-reads the windows of K candidates
+(``cascade_window_candidates``), and its accurate reader is ``QA_CASCADE_ACCURATE``) and each
 ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by one, as
 before batching) a server is started; sequential requests give p50/p95
 latency, then each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95,
@@ -75,7 +76,10 @@ def start_server(
         "QA_READER": reader.partition("@")[0],
     }
     if "@" in reader:
-        env["QA_CASCADE_UNSURE_BELOW"] = reader.partition("@")[2]
+        bound, _, candidates = reader.partition("@")[2].partition(":")
+        env["QA_CASCADE_UNSURE_BELOW"] = bound
+        if candidates:
+            env["QA_CASCADE_WINDOW_CANDIDATES"] = candidates
     if not cache:
         env["QA_ANSWER_CACHE_SIZE"] = "0"
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)

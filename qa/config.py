@@ -100,12 +100,13 @@ class Settings:
     # The cascade: the fast reader reads every passage; when its best span scores under
     # cascade_unsure_below, or another article's answer within conflict_ratio of it differs,
     # cascade_accurate (a reader name or folder) re-reads the sentences holding the fast
-    # reader's candidates, with cascade_window_sentences sentences either side, and its answers
-    # stand. The accurate reader's card holds the values chosen with it (these are the shipped
-    # one's).
+    # reader's cascade_window_candidates best candidates, with cascade_window_sentences sentences
+    # either side, and its answers stand. The accurate reader's card holds the values chosen
+    # with it (these are the shipped one's).
     cascade_accurate: str = "accurate"
     cascade_unsure_below: float = 0.3
     cascade_window_sentences: int = 1
+    cascade_window_candidates: int = 10
     # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
     model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
     max_seq_len: int = 384
@@ -154,6 +155,8 @@ class Settings:
             raise SettingError("setting cascade_unsure_below must lie between 0 and 1")
         if self.cascade_window_sentences < 0:
             raise SettingError("setting cascade_window_sentences must be 0 or more")
+        if self.cascade_window_candidates < 1:
+            raise SettingError("setting cascade_window_candidates must be 1 or more")
         if self.cascade_accurate == "cascade":
             raise SettingError("setting cascade_accurate must name a reader, not the cascade")
 

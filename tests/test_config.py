@@ -43,6 +43,7 @@ def test_replace_ignores_none_and_rejects_bad_values() -> None:
         ({"max_question_tokens": 300}, "leave room for the passage"),
         ({"cascade_unsure_below": 1.2}, "cascade_unsure_below must lie between 0 and 1"),
         ({"cascade_window_sentences": -1}, "cascade_window_sentences must be 0 or more"),
+        ({"cascade_window_candidates": 0}, "cascade_window_candidates must be 1 or more"),
         ({"cascade_accurate": "cascade"}, "must name a reader, not the cascade"),
     ],
 )

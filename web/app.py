@@ -252,6 +252,7 @@ def health() -> Response:
                 "accurate": Path(settings.cascade_accurate).name,
                 "unsure_below": reading.unsure_below,
                 "window_sentences": reading.window_sentences,
+                "window_candidates": reading.window_candidates,
                 "questions": reading.questions,
                 "reread": reading.reread,
             }

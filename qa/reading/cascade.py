@@ -1,5 +1,5 @@
 """Two readers as one: the fast reader reads everything, and the accurate reader re-reads the
-sentences around the fast reader's candidates only when the fast one is unsure.
+sentences around the fast reader's best candidates only when the fast one is unsure.
 
 Most questions a fast reader answers with confidence are answered right, so the slow reader's
 cost is paid where it changes answers. The fast reader counts as unsure when its best span scores
@@ -48,14 +48,18 @@ class CascadeReader:
         unsure_below: float,
         window_sentences: int,
         conflict_ratio: float,
+        window_candidates: int,
     ) -> None:
         if window_sentences < 0:
             raise ValueError("a window cannot hold fewer than 0 sentences either side")
+        if window_candidates < 1:
+            raise ValueError("the accurate reader needs at least one candidate's window")
         self.fast = fast
         self.accurate = accurate
         self.unsure_below = unsure_below
         self.window_sentences = window_sentences
         self.conflict_ratio = conflict_ratio
+        self.window_candidates = window_candidates
         self.questions = 0
         self.reread = 0  # questions the accurate reader re-read
         self._count = threading.Lock()
@@ -80,7 +84,7 @@ class CascadeReader:
         ]
         again = read_in_windows(
             self.accurate.read_all,
-            [(*requests[n], answers[n]) for n in unsure],
+            [(*requests[n], answers[n][: self.window_candidates]) for n in unsure],
             self.window_sentences,
             top_n,
         )

@@ -29,4 +29,5 @@ def reading_from_settings(settings: Settings) -> ReadBatcher | CascadeReader:
         settings.cascade_unsure_below,
         settings.cascade_window_sentences,
         settings.conflict_ratio,
+        settings.cascade_window_candidates,
     )

@@ -20,7 +20,8 @@ from qa.errors import MissingPath
 
 ADAPTER_CONFIG = "adapter_config.json"
 # What validation chose for a model's scores, shipped beside it: {"no_answer_threshold": ...,
-# "cascade": {"cascade_unsure_below", "cascade_window_sentences", "no_answer_threshold"}}.
+# "cascade": {"cascade_unsure_below", "cascade_window_sentences", "cascade_window_candidates"
+# (optional), "no_answer_threshold"}}.
 READER_CARD = "reader.json"
 
 
@@ -59,6 +60,8 @@ def reader_card(settings: Settings) -> dict[str, Any]:
         if cascade:
             found["cascade_unsure_below"] = float(chosen["cascade_unsure_below"])
             found["cascade_window_sentences"] = int(chosen["cascade_window_sentences"])
+            if "cascade_window_candidates" in chosen:
+                found["cascade_window_candidates"] = int(chosen["cascade_window_candidates"])
         return found
     except (MissingPath, OSError, ValueError, KeyError, TypeError):
         return {}

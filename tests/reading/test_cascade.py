@@ -30,11 +30,22 @@ def readers() -> tuple[FakeReading, FakeReading]:
     return fast, accurate
 
 
+def cascade_of(
+    fast: FakeReading,
+    accurate: FakeReading,
+    unsure_below: float = 0.5,
+    window_sentences: int = 1,
+    conflict_ratio: float = 0.5,
+    window_candidates: int = 10,
+) -> CascadeReader:
+    return CascadeReader(
+        fast, accurate, unsure_below, window_sentences, conflict_ratio, window_candidates
+    )
+
+
 def test_only_questions_the_fast_reader_is_unsure_of_are_read_again() -> None:
     fast, accurate = readers()
-    cascade = CascadeReader(
-        fast, accurate, unsure_below=0.5, window_sentences=1, conflict_ratio=0.5
-    )
+    cascade = cascade_of(fast, accurate)
     answers = cascade.read_all([(SURE, PASSAGES), (UNSURE, PASSAGES), (SURE, PASSAGES)])
     assert [a[0].text for a in answers] == ["Captain Ada Lind", "The mayor", "Captain Ada Lind"]
     assert fast.questions_read == 3 and accurate.questions_read == 1
@@ -46,28 +57,27 @@ def test_only_questions_the_fast_reader_is_unsure_of_are_read_again() -> None:
 
 def test_the_bound_decides_what_counts_as_sure() -> None:
     fast, accurate = readers()
-    CascadeReader(fast, accurate, unsure_below=0.95, window_sentences=1, conflict_ratio=0.5).read(
-        SURE, PASSAGES
-    )
+    cascade_of(fast, accurate, unsure_below=0.95, window_sentences=1).read(SURE, PASSAGES)
     assert accurate.questions_read == 1
     fast, accurate = readers()
-    CascadeReader(fast, accurate, unsure_below=0.2, window_sentences=1, conflict_ratio=0.5).read(
-        UNSURE, PASSAGES
-    )
+    cascade_of(fast, accurate, unsure_below=0.2, window_sentences=1).read(UNSURE, PASSAGES)
     assert accurate.questions_read == 0
+    with pytest.raises(ValueError, match="at least one candidate"):
+        cascade_of(fast, accurate, window_candidates=0)
     with pytest.raises(ValueError, match="fewer than 0"):
-        CascadeReader(fast, accurate, unsure_below=0.5, window_sentences=-1, conflict_ratio=0.5)
+        cascade_of(fast, accurate, unsure_below=0.5, window_sentences=-1)
 
 
 def test_a_sure_answer_another_article_disputes_is_read_again() -> None:
     fast, accurate = readers()
     disputed = [span("a", "Captain Ada Lind", 0.9, 0), span("b", "The mayor", 0.5, 1)]
     fast.by_question[SURE] = disputed
-    cascade = CascadeReader(
-        fast, accurate, unsure_below=0.5, window_sentences=1, conflict_ratio=0.5
-    )
+    cascade = cascade_of(fast, accurate)
     assert cascade.read(SURE, PASSAGES)[0].text == "The mayor"
     assert accurate.questions_read == 1 and accurate.passages_given == [2]  # both candidates'
+    # Only the best candidates' windows when fewer are asked for.
+    cascade_of(fast, accurate, window_candidates=1).read(SURE, PASSAGES)
+    assert accurate.passages_given == [2, 1]
     # Close enough only from the ratio up; the same answer, or the same article, is no dispute.
     for ratio, runner_up in [
         (0.6, span("b", "The mayor", 0.5, 1)),
@@ -75,15 +85,13 @@ def test_a_sure_answer_another_article_disputes_is_read_again() -> None:
         (0.5, span("a", "The ferry", 0.8, 0)),
     ]:
         fast.by_question[SURE] = [disputed[0], runner_up]
-        CascadeReader(fast, accurate, 0.5, 1, conflict_ratio=ratio).read(SURE, PASSAGES)
-    assert accurate.questions_read == 1
+        cascade_of(fast, accurate, conflict_ratio=ratio).read(SURE, PASSAGES)
+    assert accurate.questions_read == 2
 
 
 def test_answers_read_again_are_cited_like_any_other() -> None:
     fast, accurate = readers()
-    cascade = CascadeReader(
-        fast, accurate, unsure_below=0.5, window_sentences=1, conflict_ratio=0.5
-    )
+    cascade = cascade_of(fast, accurate)
     result = Pipeline(Settings(rank_decay=0.0), FakeRetrieval(), cascade).ask(UNSURE)  # type: ignore[arg-type]
     assert result.answer is not None and result.answer.text == "The mayor"
     # Read in a window, shown in its whole passage.

@@ -100,6 +100,7 @@ def test_a_readers_card_gives_its_threshold_and_the_cascade_chosen_with_it(
     cascade = {
         "cascade_unsure_below": 0.45,
         "cascade_window_sentences": 2,
+        "cascade_window_candidates": 3,
         "no_answer_threshold": 0.07,
     }
     card = {"no_answer_threshold": 0.37, "cascade": cascade}
@@ -111,7 +112,11 @@ def test_a_readers_card_gives_its_threshold_and_the_cascade_chosen_with_it(
     chosen = {**flags, "reader": "cascade", "cascade_accurate": str(folder)}
     asked = Settings.resolve(chosen, {}, stored_calibration)
     assert reader_card(asked) == cascade
-    assert (asked.cascade_unsure_below, asked.cascade_window_sentences) == (0.45, 2)
+    assert (
+        asked.cascade_unsure_below,
+        asked.cascade_window_sentences,
+        asked.cascade_window_candidates,
+    ) == (0.45, 2, 3)
     assert asked.no_answer_threshold == 0.07
     given = Settings.resolve(
         {**chosen, "no_answer_threshold": 0.1},

@@ -323,8 +323,9 @@ def test_health_counts_what_the_cascade_read_again() -> None:
     )
     accurate = FakeReading([span("b", "The mayor", 0.8, 0)])  # in the one window it is given
     cascade = CascadeReader(
-        fast, accurate, unsure_below=0.5, window_sentences=1, conflict_ratio=0.5
-    )
+        fast, accurate, unsure_below=0.5, window_sentences=1, conflict_ratio=0.5,
+        window_candidates=3,
+    )  # fmt: skip
     pipeline = Pipeline(Settings(reader="cascade"), FakeRetrieval(), cascade)  # type: ignore[arg-type]
     client = create_app(pipeline, FakeIndex()).test_client()  # type: ignore[arg-type]
     for question in ("Who steered it?", "Who thanked her?", "Who thanked her again?"):
@@ -335,6 +336,7 @@ def test_health_counts_what_the_cascade_read_again() -> None:
         "accurate": "accurate",
         "unsure_below": 0.5,
         "window_sentences": 1,
+        "window_candidates": 3,
         "questions": 3,
         "reread": 2,
     }
