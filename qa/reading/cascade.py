@@ -1,15 +1,16 @@
-"""Two readers as one: the fast reader reads everything, and the accurate reader re-reads the
-sentences around the fast reader's best candidates only when the fast one is unsure.
+"""Two readers as one: the fast reader reads everything and finds the candidates, and the
+accurate reader re-reads the sentences around its best few when the fast one is unsure.
 
-Most questions a fast reader answers with confidence are answered right, so the slow reader's
-cost is paid where it changes answers. The fast reader counts as unsure when its best span scores
-under the bound, or when another article gives a different answer close to it (``disputed``): a
-news archive's disagreements are shown as a timeline, and which answers it holds should be the
-better reader's word. The sentences holding the fast reader's candidates, with their neighbours,
-are a fraction of the passages' text and hold the answer as often: the accurate reader answers
-as well from them as from the whole passages, in a third of the time (README, "Readers", where
-the bound and the window were chosen on validation end-to-end). When it is unsure, the answers
-are the accurate reader's, so the no-answer threshold is that reader's too (``reader_card``).
+The sentences holding the fast reader's best candidates, with their neighbours, are a fraction of
+the passages' text and hold the answer as often, so the accurate reader reads them in a fraction
+of the time it takes for the whole passages, and answers as well or better there. The fast reader
+counts as unsure when its best span scores under the bound, or when another article gives a
+different answer close to it (``disputed``): a news archive's disagreements are shown as a
+timeline, and which answers it holds should be the better reader's word. With the shipped
+readers the bound is 1, so the accurate reader has the last word on every question and the fast
+one only chooses where it looks (README, "Readers", where the bound, the window and the number of
+candidates were chosen on validation end-to-end). The answers are then the accurate reader's, so
+the no-answer threshold is that reader's too (``reader_card``).
 """
 
 from __future__ import annotations

@@ -43,4 +43,5 @@ def test_the_shipped_card_holds_the_thresholds_and_the_cascade_chosen_on_validat
     }
     cascade = reader_card(Settings(reader="cascade"))
     assert cascade == card["cascade"]
-    assert 0 < cascade["cascade_unsure_below"] < 1 and cascade["cascade_window_sentences"] >= 0
+    assert 0 < cascade["cascade_unsure_below"] <= 1 and cascade["cascade_window_sentences"] >= 0
+    assert cascade["cascade_window_candidates"] >= 1

@@ -40,11 +40,11 @@ def test_a_revised_figure_is_a_timeline_with_the_latest_first(archive: Server) -
     assert body["answer"]["support"] == 1
 
 
-def test_a_sure_answer_another_article_disputes_is_the_accurate_readers_word(
+def test_the_accurate_reader_settles_what_another_article_seems_to_dispute(
     archive: Server,
 ) -> None:
-    """The fast reader is sure of "next Tuesday" but a "Friday" from another council story
-    scores close to it; the accurate reader reads both and sees no disagreement."""
+    """The fast reader finds "next Tuesday" and, close to it, a "Friday" from another council
+    story; the accurate reader re-reads both and sees no disagreement."""
     cascade = requests.get(f"{archive.url}/api/health", timeout=30).json()["cascade"]
     body = ask(archive, question="When will the town council vote on the budget?")
     after = requests.get(f"{archive.url}/api/health", timeout=30).json()["cascade"]
