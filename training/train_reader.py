@@ -204,32 +204,26 @@ def prepare_data(args: argparse.Namespace, tokenizer: Any) -> TrainingSet:
     )
 
 
-def _with_lora(model: Any, rank: int, base_name: str) -> Any:
-    """LoRA on every linear layer of the encoder; the new QA head is trained in full."""
-    from peft import LoraConfig, get_peft_model
+def _with_adapter(model: Any, args: argparse.Namespace) -> Any:
+    """LoRA on every linear layer of the encoder with a new QA head trained in full; or, for a
+    second stage (``--init-adapter``), an exported adapter and head that train on."""
+    from peft import LoraConfig, PeftModel, get_peft_model
 
-    config = LoraConfig(
-        r=rank,
-        lora_alpha=2 * rank,
-        lora_dropout=0.1,
-        target_modules="all-linear",
-        modules_to_save=["qa_outputs"],
-        base_model_name_or_path=base_name,
-    )
-    model = get_peft_model(model, config)
+    if args.init_adapter:
+        model = PeftModel.from_pretrained(model, str(args.init_adapter), is_trainable=True)
+    else:
+        config = LoraConfig(
+            r=args.lora_rank,
+            lora_alpha=2 * args.lora_rank,
+            lora_dropout=0.1,
+            target_modules="all-linear",
+            modules_to_save=["qa_outputs"],
+            base_model_name_or_path=args.base_model,
+        )
+        model = get_peft_model(model, config)
     # peft records the resolved local path; the adapter names the base by the name that the
     # loader maps back to its PyPI package (qa.base_model.resolve_model_path).
-    model.peft_config["default"].base_model_name_or_path = base_name
-    model.print_trainable_parameters()
-    return model
-
-
-def _continue_adapter(model: Any, folder: Path, base_name: str) -> Any:
-    """A second stage of a LoRA run: its adapter and QA head train on, the base stays frozen."""
-    from peft import PeftModel
-
-    model = PeftModel.from_pretrained(model, str(folder), is_trainable=True)
-    model.peft_config["default"].base_model_name_or_path = base_name
+    model.peft_config["default"].base_model_name_or_path = args.base_model
     model.print_trainable_parameters()
     return model
 
@@ -240,10 +234,8 @@ def build_model(args: argparse.Namespace, base: str, device: Any) -> Any:
 
     # float32 master weights even when the base is a shipped fp16 checkpoint (a second stage).
     model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    if args.init_adapter:
-        model = _continue_adapter(model, args.init_adapter, args.base_model)
-    elif args.lora_rank:
-        model = _with_lora(model, args.lora_rank, args.base_model)
+    if args.init_adapter or args.lora_rank:
+        model = _with_adapter(model, args)
     return model.to(device).train()
 
 
