@@ -57,15 +57,15 @@ def test_only_questions_the_fast_reader_is_unsure_of_are_read_again() -> None:
 
 def test_the_bound_decides_what_counts_as_sure() -> None:
     fast, accurate = readers()
-    cascade_of(fast, accurate, unsure_below=0.95, window_sentences=1).read(SURE, PASSAGES)
+    cascade_of(fast, accurate, unsure_below=0.95).read(SURE, PASSAGES)
     assert accurate.questions_read == 1
     fast, accurate = readers()
-    cascade_of(fast, accurate, unsure_below=0.2, window_sentences=1).read(UNSURE, PASSAGES)
+    cascade_of(fast, accurate, unsure_below=0.2).read(UNSURE, PASSAGES)
     assert accurate.questions_read == 0
     with pytest.raises(ValueError, match="at least one candidate"):
         cascade_of(fast, accurate, window_candidates=0)
     with pytest.raises(ValueError, match="fewer than 0"):
-        cascade_of(fast, accurate, unsure_below=0.5, window_sentences=-1)
+        cascade_of(fast, accurate, window_sentences=-1)
 
 
 def test_a_sure_answer_another_article_disputes_is_read_again() -> None:
