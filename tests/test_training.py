@@ -287,7 +287,9 @@ def test_a_stopped_and_resumed_run_ends_with_the_same_weights(tmp_path: Path) ->
     run("whole")
     run("stopped", "--until-step", "3")
     halfway = _trainable_weights(tmp_path / "stopped")
+    assert not ProgressLog(tmp_path / "stopped").read().finished
     run("stopped")
+    assert ProgressLog(tmp_path / "stopped").read().finished
     whole, resumed = (
         _trainable_weights(tmp_path / "whole"),
         _trainable_weights(tmp_path / "stopped"),

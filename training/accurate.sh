@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
-# Start, or resume, the accurate reader's training run (MPNet-base + LoRA r16) in the background,
-# at the lowest CPU priority so that foreground work keeps the cores it needs. The same command
-# resumes a stopped run from runs/accurate/last.pt; `python -m training.progress runs/accurate`
-# says where it stands.
+# Start, or resume, the accurate reader's training (training/accurate_stages.sh: stage 1, then
+# stage 2) in the background, at the lowest CPU priority so that foreground work keeps the cores
+# it needs. The same command resumes a stopped run where its last checkpoint left it;
+# `python -m training.progress runs/accurate` (and runs/accurate-stage2) says where it stands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs/accurate
-if pgrep -f "training.train_reader .*--work runs/accurate" >/dev/null; then
-    echo "already running: $(pgrep -f 'training.train_reader .*--work runs/accurate')"
+running=$(pgrep -f "training/accurate_stages.sh|training.train_reader .*--work runs/accurate" || true)
+if [ -n "$running" ]; then
+    echo "already running: $running"
     exit 0
 fi
-HF_HUB_OFFLINE=1 setsid nohup nice -n 19 .venv/bin/python -m training.train_reader \
-    --data ../shared/data --base-model sentence-transformers/all-mpnet-base-v2 --lora-rank 16 \
-    --answerable squad --limit 82000 --epochs 1 --batch-size 16 --lr 3e-4 --warmup 0.06 \
-    --max-seq-len 256 --doc-stride 96 --negative-ratio 0.1 --hard-negative-ratio 0.3 \
-    --validation-size 300 --distractors 0 --eval-every 300 --save-minutes 10 --log-every 20 \
-    --bf16 --threads 2 --out runs/accurate/best --work runs/accurate \
-    >>runs/accurate/train.log 2>&1 </dev/null &
+setsid nohup nice -n 19 bash training/accurate_stages.sh >>runs/accurate/train.log 2>&1 </dev/null &
 run=$!
 # setsid gives the run a scheduling group of its own (Linux autogroups), and nice acts only
 # within a group: without this, the run takes half the CPU from the foreground, nice or not.

@@ -5,6 +5,7 @@ line per window of steps (loss, learning rate, examples per second) and per vali
 run drops the lines past its checkpoint, so the log always tells the story of the weights it has.
 
     python -m training.progress runs/accurate
+    python -m training.progress runs/accurate --finished   # exit status 0 once it has ended
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ class Progress:
     @property
     def validations(self) -> list[dict[str, Any]]:
         return [r for r in self.records if r.get("kind") == "validation"]
+
+    @property
+    def finished(self) -> bool:
+        """A run validates at its last step, and a stopped one never reaches it."""
+        steps, validations = self.steps, self.validations
+        return bool(steps and validations and validations[-1]["step"] >= steps[-1]["total_steps"])
 
 
 class ProgressLog:
@@ -97,7 +104,13 @@ def summary(work: Path) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print where a training run stands.")
     parser.add_argument("work", type=Path, help="the run's work folder, e.g. runs/accurate")
-    print(summary(parser.parse_args(argv).work))
+    parser.add_argument(
+        "--finished", action="store_true", help="print nothing; exit 0 if the run has ended, else 1"
+    )
+    args = parser.parse_args(argv)
+    if args.finished:
+        raise SystemExit(0 if ProgressLog(args.work).read().finished else 1)
+    print(summary(args.work))
 
 
 if __name__ == "__main__":
