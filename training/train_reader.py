@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.base_model import resolve_model_path
+from training.fast_dropout import use_fast_dropout
 from training.progress import ProgressLog
 from training.reader_data import (
     Example,
@@ -236,6 +237,8 @@ def build_model(args: argparse.Namespace, base: str, device: Any) -> Any:
     model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     if args.init_adapter or args.lora_rank:
         model = _with_adapter(model, args)
+    if device.type == "cpu":
+        use_fast_dropout(model)
     return model.to(device).train()
 
 
