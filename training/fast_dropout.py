@@ -32,7 +32,9 @@ class FastDropout(torch.nn.Module):
             -(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device
         )
         keep = words.view(torch.int16)[:n].view(x.shape) >= self._dropped_below
-        return torch.where(keep, x, 0.0) * (1.0 / (1.0 - self.p))
+        scale = torch.tensor(1.0 / (1.0 - self.p), dtype=x.dtype, device=x.device)
+        # One product forward and one backward, as torch's own dropout: the scale is in the mask.
+        return x * torch.where(keep, scale, torch.zeros((), dtype=x.dtype, device=x.device))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
