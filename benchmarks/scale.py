@@ -21,12 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks._shared import SHARED_DATA, rss_mb
 from benchmarks._table import print_table
+from qa.schema import Article, Chunk
 from qa.service.pipeline import resolve_settings
 
 CHUNK_WORDS = 140
@@ -56,14 +58,13 @@ def real_sentences() -> list[str]:
     ]
 
 
-def synthetic_corpus(n_chunks: int, seed: int = 0):  # type: ignore[no-untyped-def]
+def synthetic_corpus(n_chunks: int, seed: int = 0) -> tuple[list[Article], list[Chunk]]:
     """Articles of ten 140-word chunks made of shuffled real sentences, with their chunks."""
-    from qa.schema import Article, Chunk
-
     rng = np.random.default_rng(seed)
     sentences = real_sentences()
     order, cursor = rng.permutation(len(sentences)), 0
-    articles, chunks = [], []
+    articles: list[Article] = []
+    chunks: list[Chunk] = []
     for number in range(-(-n_chunks // CHUNKS_PER_ARTICLE)):
         pieces = []
         for _ in range(min(CHUNKS_PER_ARTICLE, n_chunks - len(chunks))):
@@ -144,7 +145,7 @@ def query(folder: Path, n_queries: int) -> dict:
     vectors = embedder.embed(questions)
     retriever = HybridRetriever(index, embedder, settings)
 
-    def timed(run) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    def timed(run: Callable[[int, str], object]) -> tuple[float, float]:
         ms = []
         for i, question in enumerate(questions):
             t = time.perf_counter()

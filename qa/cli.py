@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the command's modules load lazily: `qa --help` imports no m
     from qa.evaluation.evaluate import EvalResult
     from qa.evaluation.questions import Question
     from qa.retrieval.filters import Filters
+    from qa.service.pipeline import Pipeline
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -252,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _filters(args: argparse.Namespace):
+def _filters(args: argparse.Namespace) -> Filters:
     from qa.retrieval.filters import Filters
 
     return Filters.parse(
@@ -282,7 +283,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return resolve_settings(flags)
 
 
-def _pipeline(args: argparse.Namespace, settings: Settings):
+def _pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
     from qa.service.pipeline import Pipeline
 
     return Pipeline.load(settings, args.corpus)

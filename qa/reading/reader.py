@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,7 +237,7 @@ class Reader:
             )
         return windows
 
-    def _run(self, windows: list[_Window]):
+    def _run(self, windows: list[_Window]) -> Iterator[tuple[_Window, np.ndarray, np.ndarray]]:
         """Yield (window, start log-probs, end log-probs), batching windows of similar length."""
         import torch
 
