@@ -14,17 +14,17 @@ common=(
     --save-minutes 10 --log-every 20 --bf16 --threads 2
 )
 finished() { .venv/bin/python -m training.progress "$1" --finished; }
+# Run (or resume) one stage in WORK unless it has ended; a stage stopped early ends the script.
+stage() {
+    local work=$1
+    shift
+    finished "$work" && return
+    .venv/bin/python -m training.train_reader "${common[@]}" "$@" --out "$work/best" --work "$work"
+    finished "$work" || exit 0
+}
 
-if ! finished runs/accurate; then
-    .venv/bin/python -m training.train_reader "${common[@]}" --lora-rank 16 --limit 82000 \
-        --lr 3e-4 --warmup 0.06 --eval-every 300 --out runs/accurate/best --work runs/accurate
-    finished runs/accurate || exit 0
-fi
+stage runs/accurate --lora-rank 16 --limit 82000 --lr 3e-4 --warmup 0.06 --eval-every 300
 # --validate-first: stage 1's best is stage 2's first candidate, so its best/ is the better of both.
-if ! finished runs/accurate-stage2; then
-    .venv/bin/python -m training.train_reader "${common[@]}" --init-adapter runs/accurate/best \
-        --limit 4478 --lr 1e-4 --warmup 0.1 --eval-every 150 --validate-first \
-        --out runs/accurate-stage2/best --work runs/accurate-stage2
-    finished runs/accurate-stage2 || exit 0
-fi
+stage runs/accurate-stage2 --init-adapter runs/accurate/best --limit 4478 --lr 1e-4 --warmup 0.1 \
+    --eval-every 150 --validate-first
 echo "both stages have ended: ship runs/accurate-stage2/best with training.ship_reader"
