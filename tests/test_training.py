@@ -287,7 +287,8 @@ def test_a_stopped_and_resumed_run_ends_with_the_same_weights(tmp_path: Path) ->
     run("whole")
     run("stopped", "--until-step", "3")
     halfway = _trainable_weights(tmp_path / "stopped")
-    assert not ProgressLog(tmp_path / "stopped").read().finished
+    stopped = ProgressLog(tmp_path / "stopped").read()
+    assert not stopped.finished and stopped.ended(until_step=3) and not stopped.ended(until_step=4)
     run("stopped")
     assert ProgressLog(tmp_path / "stopped").read().finished
     whole, resumed = (

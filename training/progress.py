@@ -6,6 +6,7 @@ run drops the lines past its checkpoint, so the log always tells the story of th
 
     python -m training.progress runs/accurate
     python -m training.progress runs/accurate --finished   # exit status 0 once it has ended
+    python -m training.progress runs/accurate --finished --until-step 7200   # or reached 7,200
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class Progress:
         """A run validates at its last step, and a stopped one never reaches it."""
         steps, validations = self.steps, self.validations
         return bool(steps and validations and validations[-1]["step"] >= steps[-1]["total_steps"])
+
+    def ended(self, until_step: int = 0) -> bool:
+        """Finished, or stopped on purpose at ``until_step`` (train_reader's ``--until-step``)."""
+        steps = self.steps
+        return self.finished or bool(until_step and steps and steps[-1]["step"] >= until_step)
 
 
 class ProgressLog:
@@ -107,9 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--finished", action="store_true", help="print nothing; exit 0 if the run has ended, else 1"
     )
+    until = "with --finished: a run ended early by train_reader --until-step at this step"
+    parser.add_argument("--until-step", type=int, default=0, help=until)
     args = parser.parse_args(argv)
     if args.finished:
-        raise SystemExit(0 if ProgressLog(args.work).read().finished else 1)
+        raise SystemExit(0 if ProgressLog(args.work).read().ended(args.until_step) else 1)
     print(summary(args.work))
 
 
