@@ -56,7 +56,7 @@ def validation_accuracy(reader: Reader, questions: list[Question]) -> tuple[floa
     """EM and F1 of the best span on each question's own paragraph."""
     em = f1 = 0.0
     for q in questions:
-        spans = reader.read_text(q.question, q.context or "", top_n=1, title=q.title)
+        spans = reader.read_text(q.question, q.context or "", top_n=1)
         scores = best_over_golds(spans[0].text if spans else "", q.answers)
         em, f1 = em + scores[0], f1 + scores[1]
     return 100 * em / len(questions), 100 * f1 / len(questions)
@@ -64,7 +64,7 @@ def validation_accuracy(reader: Reader, questions: list[Question]) -> tuple[floa
 
 def windows_per_second(reader: Reader, question: str, text: str, batch: int, repeats: int) -> float:
     passages = [Passage(Chunk(i, "x", 0, len(text), text)) for i in range(batch)]
-    windows = reader.window_count(question, passages)
+    windows = reader.window_count(question, [p.text for p in passages])
     reader.batch_size = batch
     reader.read(question, passages)
     started = time.perf_counter()
@@ -110,7 +110,7 @@ def main() -> None:
             passages = [
                 Passage(Chunk(n, str(n), 0, len(g.context), g.context)) for n, g in enumerate(group)
             ]
-            windows.append(reader.window_count(q.question, passages))
+            windows.append(reader.window_count(q.question, [p.text for p in passages]))
             started = time.perf_counter()
             reader.read(q.question, passages)
             latencies.append((time.perf_counter() - started) * 1000)

@@ -77,7 +77,6 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "max_answer_tokens": "longest answer span, in tokens",
         "max_question_tokens": "longer questions are refused",
         "reader_batch_size": "windows per forward pass",
-        "reader_titles": "the reader reads each passage after its article's title (true/false)",
         "reader_precision": "reader weights in memory (auto: bfloat16 where computed natively)",
         "reader_device": "where the reader runs (auto: a GPU when torch sees one)",
         "rank_decay": "answer score = reader score x passage rank ^ -rank_decay",
@@ -466,8 +465,7 @@ def _eval_reader(
     """The reader alone on each question's own paragraph."""
     from qa.evaluation.evaluate import evaluate_reader
     from qa.reading.factory import reading_from_settings
-    from qa.reading.reader import standalone_passage
-    from qa.schema import Answer
+    from qa.schema import Answer, Chunk, Passage
 
     reading = reading_from_settings(settings)
     # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
@@ -475,8 +473,8 @@ def _eval_reader(
     abstains = args.threshold is not None or any(not q.answerable for q in questions)
     threshold = settings.no_answer_threshold if abstains else None
 
-    def read(question: str, text: str, title: str) -> list[Answer]:
-        return reading.read(question, [standalone_passage(text, title)], top_n=1)
+    def read(question: str, text: str) -> list[Answer]:
+        return reading.read(question, [Passage(Chunk(0, "text", 0, len(text), text))], top_n=1)
 
     return evaluate_reader(questions, read, threshold)
 

@@ -109,10 +109,6 @@ class Settings:
     cascade_window_candidates: int = 2
     # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
     model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
-    # Read each passage after its article's title, so that a passage that names its subject only
-    # as "the show" is read knowing which show. Off: on validation end-to-end it cost the default
-    # cascade 0.6 F1 (README, "Readers").
-    reader_titles: bool = False
     max_seq_len: int = 384
     doc_stride: int = 128
     max_answer_tokens: int = 30

@@ -65,11 +65,6 @@ class Passage:
     def text(self) -> str:
         return self.chunk.text
 
-    @property
-    def title(self) -> str:
-        """Its article's title, which the reader reads first; empty where it is not cited."""
-        return self.citation.title if self.citation else ""
-
 
 @dataclass(frozen=True)
 class Answer:

@@ -202,7 +202,7 @@ def evaluate_retriever(
 
 def evaluate_reader(
     questions: Sequence[Question],
-    read_text: Callable[[str, str, str], list[Any]],
+    read_text: Callable[[str, str], list[Any]],
     threshold: float | None,
 ) -> EvalResult:
     """The gold paragraph is given; the reader's best span is scored against the gold answers.
@@ -219,7 +219,7 @@ def evaluate_reader(
         )
     records = []
     for q in _progress(questions, "reader"):
-        answers, ms = _timed(read_text, q.question, q.context, q.title)
+        answers, ms = _timed(read_text, q.question, q.context)
         best = answers[0] if answers else None
         prediction = best.text if best and (threshold is None or best.score >= threshold) else None
         records.append(

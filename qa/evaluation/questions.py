@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import UserError
-from qa.ingest.formats import squad_title
 
 # SQuAD v1.1 dev, 0-based article positions in file order: the one split every program uses.
 SQUAD_TRAIN_ARTICLES = range(0, 34)  # articles 1-34: training
@@ -32,7 +31,6 @@ class Question:
     answers: tuple[str, ...] = ()
     article: str | None = None
     context: str | None = None  # the gold paragraph, where the format has one
-    title: str = ""  # its article's title, which the reader reads before the gold paragraph
     # Character offsets of the answers in ``context`` (training needs them; MRQA's may be off by
     # one).
     answer_starts: tuple[int, ...] = field(default=(), compare=False)
@@ -171,7 +169,6 @@ def _squad(path: Path, text: str, articles: range | None) -> list[Question]:
                             tuple(a["text"] for a in answers),
                             article=entry.get("title"),
                             context=paragraph["context"],
-                            title=squad_title(str(entry.get("title") or "")),
                             answer_starts=tuple(a["answer_start"] for a in answers),
                         )
                     )

@@ -168,11 +168,6 @@ def _from_records(
     return articles
 
 
-def squad_title(title: str) -> str:
-    """SQuAD's article titles are Wikipedia page names: "Super_Bowl_50" is "Super Bowl 50"."""
-    return title.replace("_", " ")
-
-
 def _from_squad(data: list[Any], base_id: str, relative: str) -> list[Article]:
     articles = []
     for number, entry in enumerate(data, start=1):
@@ -181,7 +176,7 @@ def _from_squad(data: list[Any], base_id: str, relative: str) -> list[Article]:
             title = str(entry.get("title") or f"{base_id} {number}")
         except (TypeError, KeyError, AttributeError):
             raise ArticleError(f"SQuAD article {number} lacks paragraphs with a context") from None
-        meta = {"title": squad_title(title), "id": title}
+        meta = {"title": title.replace("_", " "), "id": title}
         articles.append(
             _article(meta, "\n\n".join(paragraphs), f"{base_id}-{number}", relative, [])
         )

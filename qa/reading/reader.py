@@ -3,10 +3,7 @@
 Scores are per-window probabilities P(start) * P(end), with the [CLS] "no answer" position in
 the same softmax, so a span's score says how sure the model is that this window answers the
 question; that makes scores from different passages comparable, and a low best score means
-"no answer". With ``read_titles`` a passage is read after its article's title: news passages
-often name their subject only in the title or an earlier paragraph ("the show"), and a reader
-trained SQuAD 2.0 style takes a subject it cannot see for a question the passage does not answer.
-Spans never come from the title.
+"no answer".
 """
 
 from __future__ import annotations
@@ -22,12 +19,9 @@ import numpy as np
 
 from qa.config import READER_DEVICES, READER_PRECISIONS, SettingError, Settings
 from qa.errors import MissingPath, UserError
-from qa.schema import Answer, Chunk, Citation, Passage
+from qa.schema import Answer, Chunk, Passage
 
 _CANDIDATES_PER_WINDOW = 20
-# A title is cut to this many characters (at a word) so that it cannot crowd out the passage.
-_TITLE_CHARS = 200
-_TITLE_SEPARATOR = "\n\n"
 # Quote marks and separators a span may catch at its edges: "‘Happy’" should read "Happy".
 _EDGE_CHARACTERS = "\"'‘’“”«»,;: \n"
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -59,7 +53,6 @@ class Reader:
         batch_size: int,
         precision: str,
         max_question_tokens: int,
-        read_titles: bool,
         device: str = "auto",
         threads: int | None = None,
         model_cache: Path | None = None,
@@ -86,7 +79,6 @@ class Reader:
         self.precision = precision
         self.device = device
         self.model_cache = model_cache
-        self.read_titles = read_titles
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -106,7 +98,6 @@ class Reader:
             precision=settings.reader_precision,
             device=settings.reader_device,
             model_cache=settings.model_cache,
-            read_titles=settings.reader_titles,
         )
 
     @classmethod
@@ -119,7 +110,6 @@ class Reader:
             "max_answer_tokens": defaults.max_answer_tokens,
             "batch_size": defaults.reader_batch_size,
             "max_question_tokens": defaults.max_question_tokens,
-            "read_titles": defaults.reader_titles,
             "precision": "float32",
             **options,
         }
@@ -148,9 +138,10 @@ class Reader:
                 self._model = model.to(device)
         return self._model, self._tokenizer
 
-    def read_text(self, question: str, text: str, top_n: int = 5, title: str = "") -> list[Answer]:
+    def read_text(self, question: str, text: str, top_n: int = 5) -> list[Answer]:
         """Read one free-standing text (its own article, id ``text``)."""
-        return self.read(question, [standalone_passage(text, title)], top_n=top_n)
+        passage = Passage(Chunk(id=0, article_id="text", start=0, end=len(text), text=text))
+        return self.read(question, [passage], top_n=top_n)
 
     def check_question(self, question: str) -> None:
         """Raise QuestionTooLong for a question the windows cannot hold (the tokenizer would
@@ -183,7 +174,7 @@ class Reader:
         for request_index, (question, passages) in enumerate(requests):
             if passages and question.strip():
                 self.check_question(question)
-                windows += self._windows(question, passages, request_index)
+                windows += self._windows(question, [p.text for p in passages], request_index)
         # Per question, span key -> (score, first passage index, chunk, start, end in the chunk):
         # a window yields hundreds of candidate spans, and only the top_n become Answers.
         best: list[dict[tuple[str, int, int], tuple[float, int, Chunk, int, int]]] = [
@@ -212,18 +203,15 @@ class Reader:
             for spans in best
         ]
 
-    def window_count(self, question: str, passages: Sequence[Passage]) -> int:
-        """How many windows reading ``passages`` takes (what a read costs)."""
-        return len(self._windows(question, passages))
+    def window_count(self, question: str, texts: list[str]) -> int:
+        """How many windows reading ``texts`` takes (what a read costs)."""
+        return len(self._windows(question, texts))
 
-    def _windows(
-        self, question: str, passages: Sequence[Passage], request_index: int = 0
-    ) -> list[_Window]:
+    def _windows(self, question: str, texts: list[str], request_index: int = 0) -> list[_Window]:
         _, tokenizer = self.load()
-        prefixes = [title_prefix(p.title, p.text) if self.read_titles else "" for p in passages]
         encoded = tokenizer(
-            [question] * len(passages),
-            [prefix + p.text for prefix, p in zip(prefixes, passages)],
+            [question] * len(texts),
+            texts,
             truncation="only_second",
             max_length=self.max_seq_len,
             stride=self.doc_stride,
@@ -234,9 +222,8 @@ class Reader:
         windows = []
         for i, passage_index in enumerate(encoded["overflow_to_sample_mapping"]):
             sequence_ids = encoded.sequence_ids(i)
-            skip = len(prefixes[passage_index])
             offsets = [
-                (o[0] - skip, o[1] - skip) if sid == 1 and o[0] >= skip else None
+                tuple(o) if sid == 1 else None
                 for o, sid in zip(encoded["offset_mapping"][i], sequence_ids)
             ]
             windows.append(
@@ -278,25 +265,6 @@ class Reader:
         self, window: _Window, start: np.ndarray, end: np.ndarray
     ) -> list[tuple[int, int, float]]:
         return decode_spans(start, end, window.offsets, self.max_answer_tokens)
-
-
-def standalone_passage(text: str, title: str = "") -> Passage:
-    """A text read on its own: its own article (id ``text``), under ``title`` if one is given."""
-    citation = Citation("text", title, None, None, None, 0, len(text), "") if title else None
-    return Passage(
-        Chunk(id=0, article_id="text", start=0, end=len(text), text=text), citation=citation
-    )
-
-
-def title_prefix(title: str, text: str) -> str:
-    """What the reader reads before a passage: its title (cut at a word), unless the passage
-    already opens with it."""
-    title = " ".join(title.split())
-    if len(title) > _TITLE_CHARS:
-        title = title[:_TITLE_CHARS].rsplit(" ", 1)[0]
-    if not title or text.lstrip().startswith(title):
-        return ""
-    return title + _TITLE_SEPARATOR
 
 
 def decode_spans(

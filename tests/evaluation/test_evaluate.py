@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fakes import fake_pipeline, span
 from helpers import BUNDLED_CORPUS
@@ -15,7 +13,6 @@ from qa.evaluation.evaluate import (
 )
 from qa.evaluation.questions import Question, load_questions
 from qa.reading.reader import Reader
-from qa.schema import Answer
 from qa.service.pipeline import Pipeline
 
 
@@ -70,11 +67,6 @@ def test_retriever_metrics_by_hand(bundled_pipeline: Pipeline) -> None:
     assert result.summary["recall_at_k"]["20"] == 100.0
 
 
-def best_span(reader: Reader) -> Callable[[str, str, str], list[Answer]]:
-    """What ``qa eval --mode reader`` reads: the question on its paragraph, under its title."""
-    return lambda question, text, title: reader.read_text(question, text, top_n=1, title=title)
-
-
 def test_reader_mode_uses_the_gold_paragraph(fast_reader: Reader) -> None:
     context = "The festival was founded in 1967 by the poet Ana Lind in the town of Visby."
     questions = [
@@ -83,7 +75,9 @@ def test_reader_mode_uses_the_gold_paragraph(fast_reader: Reader) -> None:
         ),
         Question("2", "When was the festival founded?", ("1967",), context=context),
     ]
-    result = evaluate_reader(questions, best_span(fast_reader), None)
+    result = evaluate_reader(
+        questions, lambda q, text: fast_reader.read_text(q, text, top_n=1), None
+    )
     assert result.summary["exact_match"] == 100.0 and result.summary["f1"] == 100.0
     assert result.summary["no_answer_accuracy"] is None and "best_f1" not in result.summary
 
@@ -99,7 +93,11 @@ def test_reader_mode_reports_squad2_figures_with_a_threshold(fast_reader: Reader
     # A threshold between the two best spans' scores answers the first and refuses the second.
     assert spans["1"].score > spans["2"].score
     threshold = (spans["1"].score + spans["2"].score) / 2
-    result = evaluate_reader(questions, best_span(fast_reader), threshold)
+    result = evaluate_reader(
+        questions,
+        lambda q, text: fast_reader.read_text(q, text, top_n=1),
+        threshold,
+    )
     summary = result.summary
     assert (
         summary["exact_match"],
@@ -109,7 +107,9 @@ def test_reader_mode_reports_squad2_figures_with_a_threshold(fast_reader: Reader
     assert [r.prediction for r in result.records] == ["Ana Lind", None]
     assert result.records[1].candidate == spans["2"].text  # kept for the best-threshold figure
     # Above both scores nothing is answered: NoAns right, HasAns wrong.
-    above = evaluate_reader(questions, best_span(fast_reader), 1.01).summary
+    above = evaluate_reader(
+        questions, lambda q, text: fast_reader.read_text(q, text, top_n=1), 1.01
+    ).summary
     assert (above["has_answer_f1"], above["no_answer_accuracy"], above["f1"]) == (0.0, 100.0, 50.0)
     assert (
         above["best_f1"] == 100.0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from qa.config import SHIPPED_READERS, SettingError, Settings
-from qa.reading.reader import Reader, standalone_passage
+from qa.reading.reader import Reader
 from qa.schema import Chunk, Passage
 
 pytestmark = pytest.mark.model  # every test here loads a real model
@@ -28,12 +28,6 @@ FILLER = (
 @pytest.fixture(scope="module")
 def reader() -> Reader:
     return Reader.from_settings(FAST)
-
-
-@pytest.fixture(scope="module")
-def title_reader() -> Reader:
-    """Reads each passage after its title (off by default)."""
-    return Reader.from_settings(FAST.replace(reader_titles=True))
 
 
 def test_shipped_model_is_inside_the_package() -> None:
@@ -82,43 +76,11 @@ def test_long_article_answer_near_the_end(reader: Reader) -> None:
     assert text[best.start : best.end] == "Amara Okafor"
 
 
-@pytest.mark.parametrize("title", ["", "Town council: benches, lights and bread"])
-def test_windows_cover_the_whole_of_a_long_passage(title_reader: Reader, title: str) -> None:
+def test_windows_cover_the_whole_of_a_long_passage(reader: Reader) -> None:
     text = FILLER * 25  # about 1,900 tokens: many overlapping windows
-    windows = title_reader._windows("Who met on a Tuesday?", [standalone_passage(text, title)])
+    windows = reader._windows("Who met on a Tuesday?", [text])
     covered = {c for w in windows for o in w.offsets if o for c in range(o[0], o[1])}
-    assert covered == {i for i, c in enumerate(text) if not c.isspace()}  # the title's are not
-
-
-# The passage names its subject only as "the bridge"; the title names it.
-UNNAMED = (
-    "It was designed by the structural engineer Michel Virlogeux with the architect Norman "
-    "Foster. Construction began in October 2001, and the bridge was opened to traffic on 16 "
-    "December 2004."
-)
-TITLE = "The Millau Viaduct, the tallest bridge in the world, opens in France"
-
-
-def test_the_title_tells_the_reader_what_the_passage_is_about(
-    reader: Reader, title_reader: Reader
-) -> None:
-    question = "Who designed the Millau Viaduct?"
-    with_title = title_reader.read_text(question, UNNAMED, top_n=1, title=TITLE)[0]
-    without = title_reader.read_text(question, UNNAMED, top_n=1)[0]
-    assert with_title.text == without.text == "Michel Virlogeux"
-    assert with_title.score >= FAST.no_answer_threshold > without.score
-    # The default (reader_titles off) reads the passage alone.
-    assert reader.read_text(question, UNNAMED, top_n=1, title=TITLE)[0].score == pytest.approx(
-        without.score, abs=1e-6
-    )
-
-
-def test_spans_never_come_from_the_title(title_reader: Reader) -> None:
-    title = "Michel Virlogeux and Norman Foster designed the Millau Viaduct"
-    question = "Who designed the Millau Viaduct together with Norman Foster?"
-    answers = title_reader.read_text(question, PARAGRAPH, top_n=20, title=title)
-    assert answers[0].text == "Michel Virlogeux"
-    assert all(PARAGRAPH[a.start : a.end] == a.text for a in answers)  # passage offsets, exact
+    assert covered == {i for i, c in enumerate(text) if not c.isspace()}
 
 
 def test_same_span_from_overlapping_windows_and_chunks_is_returned_once(reader: Reader) -> None:
@@ -168,7 +130,6 @@ WINDOWS = {
     "doc_stride": 128,
     "max_answer_tokens": 30,
     "max_question_tokens": 96,
-    "read_titles": True,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.reading.reader import crosses_paragraphs, decode_spans, title_prefix, trim_span
+from qa.reading.reader import crosses_paragraphs, decode_spans, trim_span
 
 # [CLS] who ? [SEP] "Ana Lind" founded it [SEP]: the question and special tokens have no offsets.
 TEXT = '"Ana Lind" founded it'
@@ -69,15 +69,3 @@ def test_a_span_may_not_run_across_a_paragraph_break() -> None:
     assert crosses_paragraphs(text, text.index("January"), text.index(", he"))
     assert not crosses_paragraphs(text, text.index("January"), text.index("\n\n"))
     assert not crosses_paragraphs(text, text.index("he sang"), len(text))  # one line break
-
-
-def test_title_prefix() -> None:
-    assert title_prefix("Viaduct  opens\n in France", "It was designed") == (
-        "Viaduct opens in France\n\n"
-    )
-    assert title_prefix("", "It was designed") == ""
-    # A passage that opens with its title (an untitled article's first words) reads it once.
-    assert title_prefix("Viaduct opens", "  Viaduct opens in France today.") == ""
-    long = " ".join(["word"] * 100)  # 499 characters
-    prefix = title_prefix(long, "Text.")
-    assert len(prefix) <= 200 + 2 and prefix.endswith("word\n\n")
