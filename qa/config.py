@@ -106,7 +106,7 @@ class Settings:
     cascade_accurate: str = "accurate"
     cascade_unsure_below: float = 1.0
     cascade_window_sentences: int = 1
-    cascade_window_candidates: int = 2
+    cascade_window_candidates: int = 10
     # Where base models assembled from PyPI parts are unpacked (the accurate reader's MPNet).
     model_cache: Path = field(default_factory=lambda: _user_cache_dir() / "qa-news" / "models")
     max_seq_len: int = 384
