@@ -19,6 +19,8 @@ from qa.reading.agreement import amount, same_answer
         ("10", "100", False),
         ("Oslo", "Bergen", False),
         ("The mayor", "mayor", True),
+        ("The", "The", True),  # a span that normalizes to nothing is still itself
+        ("The", "a", False),
     ],
 )
 def test_answers_that_say_the_same_thing(a: str, b: str, same: bool) -> None:

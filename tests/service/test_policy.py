@@ -88,6 +88,14 @@ def test_when_articles_disagree_the_latest_word_comes_first_with_a_timeline() ->
     assert not calm.conflict and calm.timeline == [] and calm.answer.text == "nine"  # type: ignore[union-attr]
 
 
+def test_a_latest_word_that_normalizes_to_nothing_is_still_an_answer() -> None:
+    """A reader may give a span such as "The" (nothing once articles are dropped): it was a 500."""
+    spans = [span("a", "nine", 0.9, 0), span("b", "The", 0.8, 1)]
+    result = fake_pipeline(spans, rank_decay=0.0, conflict_ratio=0.5)[0].ask("Who is it?")
+    assert result.conflict and [e.text for e in result.timeline] == ["nine", "The"]
+    assert result.answer is not None and result.answer.text == "The"
+
+
 def test_a_relative_date_in_an_answer_is_resolved_from_its_article_date() -> None:
     spans = [span("a", "nine", 0.9, 0)]  # "The ferry left at nine." in an article of 2025-01-02
     assert fake_pipeline(spans)[0].ask("When did it leave?").answer.resolved_date is None  # type: ignore[union-attr]

@@ -74,7 +74,7 @@ def test_ask_get_and_no_answer(server: Server) -> None:
         params={"q": "What is the capital of Australia?", "top_k": "2"},
         timeout=60,
     ).json()
-    assert body["answer"] is None and len(body["passages"]) <= 2
+    assert body.get("answer", "missing") is None and len(body["passages"]) <= 2, body
 
 
 def test_articles_listing(server: Server) -> None:
