@@ -3,19 +3,16 @@ reading 5 passages of about 200 tokens, and EM/F1 on validation questions (SQuAD
 35-36, gold paragraph), per reader, runtime and precision, and thread count.
 
     python -m benchmarks.reader [--readers fast,accurate]
-        [--precisions float32,bfloat16,int8,onnx-float32,onnx-int8] [--repeats 20]
-        [--accuracy 200]
+        [--precisions float32,bfloat16,onnx-int8] [--repeats 20] [--accuracy 200]
 
-int8 is torch's dynamic quantization of the Linear layers; onnx-* run the same model exported to
-ONNX Runtime (onnx-int8: dynamic, per-channel int8 weights).
+The precisions are the ``reader_precision`` setting's: onnx-int8 runs the same model exported to
+ONNX Runtime with dynamic, per-channel int8 weights.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 from benchmarks._shared import SHARED_DATA
 from benchmarks._table import print_table
@@ -29,27 +26,10 @@ SQUAD = SHARED_DATA / "squad" / "dev-v1.1.json"
 
 
 def make_reader(name: str, threads: int, precision: str, max_seq_len: int) -> Reader:
-    import torch
-
-    weights = precision if precision in ("float32", "bfloat16") else "float32"
     settings = Settings().replace(
-        reader=name, threads=threads, max_seq_len=max_seq_len, reader_precision=weights
+        reader=name, threads=threads, max_seq_len=max_seq_len, reader_precision=precision
     )
-    reader = Reader.from_settings(settings)
-    if precision == weights:
-        return reader
-    model, tokenizer = reader.load()
-    if precision == "int8":  # torch's dynamic int8 Linear layers
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    else:
-        from benchmarks._onnx import OnnxQuestionAnswering, export_onnx
-
-        folder = Path(tempfile.gettempdir()) / "qa-onnx" / Path(reader.model_path).resolve().name
-        path = export_onnx(model, tokenizer, folder, int8=precision == "onnx-int8")
-        model = OnnxQuestionAnswering(path, threads)
-    return Reader.from_loaded(
-        model, tokenizer, max_seq_len=max_seq_len, threads=threads, batch_size=reader.batch_size
-    )
+    return Reader.from_settings(settings)
 
 
 def validation_accuracy(reader: Reader, questions: list[Question]) -> tuple[float, float]:
@@ -77,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--readers", default="fast", help="comma-separated reader settings")
-    parser.add_argument("--precisions", default="float32,bfloat16,int8")
+    parser.add_argument("--precisions", default="float32,bfloat16,onnx-int8")
     parser.add_argument(
         "--accuracy", type=int, default=0, help="validation questions for EM/F1 (0: none)"
     )

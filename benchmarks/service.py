@@ -8,7 +8,8 @@
 
 For each reader of ``--readers`` (the ``reader`` setting; ``cascade@B`` is the cascade with the
 bound ``cascade_unsure_below`` B, ``cascade@B:K`` re-reads the windows of K candidates
-(``cascade_window_candidates``), and its accurate reader is ``QA_CASCADE_ACCURATE``) and each
+(``cascade_window_candidates``), and its accurate reader is ``QA_CASCADE_ACCURATE``; a suffix
+``/P`` sets ``reader_precision`` P, as in ``cascade/onnx-int8``) and each
 ``--batch-questions`` value (questions one reader pass may take; 1 reads them one by one, as
 before batching) a server is started; sequential requests give p50/p95
 latency, then each ``--clients`` count of threads asks for ``--seconds``: questions/s, p50/p95,
@@ -69,14 +70,18 @@ def start_server(
     load levels repeat their 100 questions)."""
     flags = ["--corpus", str(BBC), "--index", str(args.index), "--port", str(args.port)]
     command = [sys.executable, "-m", "qa.cli", "serve", *flags]
+    reader, _, precision = reader.partition("/")
+    name, _, cascade = reader.partition("@")
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "QA_READ_BATCH_QUESTIONS": str(batch_questions),
-        "QA_READER": reader.partition("@")[0],
+        "QA_READER": name,
     }
-    if "@" in reader:
-        bound, _, candidates = reader.partition("@")[2].partition(":")
+    if precision:
+        env["QA_READER_PRECISION"] = precision
+    if cascade:
+        bound, _, candidates = cascade.partition(":")
         env["QA_CASCADE_UNSURE_BELOW"] = bound
         if candidates:
             env["QA_CASCADE_WINDOW_CANDIDATES"] = candidates

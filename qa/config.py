@@ -24,7 +24,7 @@ SHIPPED_READERS = {
     "accurate": PACKAGE_DIR / "models" / "accurate",
 }
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-READER_PRECISIONS = ("auto", "float32", "bfloat16")
+READER_PRECISIONS = ("auto", "float32", "bfloat16", "onnx-int8")
 READER_DEVICES = ("auto", "cpu", "cuda")
 # The values a setting may take, where they are few.
 CHOICES: dict[str, tuple[str, ...]] = {

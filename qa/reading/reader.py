@@ -69,6 +69,8 @@ class Reader:
             raise ValueError(
                 "max_question_tokens + doc_stride must leave room for the passage in max_seq_len"
             )
+        if precision == "onnx-int8" and device == "cuda":
+            raise SettingError("reader_precision onnx-int8 runs on the CPU: set reader_device cpu")
         self.max_question_tokens = max_question_tokens
         self.model_path = str(model_path)
         self.max_seq_len = max_seq_len
@@ -123,19 +125,23 @@ class Reader:
             if self._model is None:
                 import torch
 
-                from qa.reading.reader_models import load_reader_model
+                from qa.reading.reader_models import load_int8_reader, load_reader_model
 
                 if not Path(self.model_path).is_dir():
                     raise MissingPath(f"reader model folder not found: {self.model_path}")
                 if self.threads:
                     torch.set_num_threads(self.threads)
-                device = _torch_device(self.device)
-                model, self._tokenizer = load_reader_model(
-                    Path(self.model_path),
-                    torch_dtype(self.precision, device),
-                    self.model_cache or Settings.resolve().model_cache,
-                )
-                self._model = model.to(device)
+                cache = self.model_cache or Settings.resolve().model_cache
+                if self.precision == "onnx-int8":
+                    self._model, self._tokenizer = load_int8_reader(
+                        Path(self.model_path), cache, self.threads
+                    )
+                else:
+                    device = _torch_device(self.device)
+                    model, self._tokenizer = load_reader_model(
+                        Path(self.model_path), torch_dtype(self.precision, device), cache
+                    )
+                    self._model = model.to(device)
         return self._model, self._tokenizer
 
     def read_text(self, question: str, text: str, top_n: int = 5) -> list[Answer]:

@@ -82,20 +82,47 @@ def load_reader_model(folder: Path, dtype: Any, cache_dir: Path) -> tuple[Any, A
     return adapted.merge_and_unload().to(dtype).eval(), tokenizer
 
 
+def load_int8_reader(folder: Path, cache_dir: Path, threads: int | None) -> tuple[Any, Any]:
+    """(the reader on ONNX Runtime with int8 weights, tokenizer); the first load exports and
+    quantizes it into the cache, later ones read the export and load no torch model at all."""
+    import torch
+
+    from qa.reading.onnx_model import OnnxQuestionAnswering, export_int8, int8_export_path
+
+    path = int8_export_path(folder, cache_dir)
+    if path.is_file():
+        tokenizer = load_reader_tokenizer(folder, cache_dir)
+    else:
+        model, tokenizer = load_reader_model(folder, torch.float32, cache_dir)
+        export_int8(model, tokenizer, path)
+    return OnnxQuestionAnswering(path, threads), tokenizer
+
+
+def load_reader_tokenizer(folder: Path, cache_dir: Path) -> Any:
+    """The tokenizer of a model folder, or of an adapter's base."""
+    from transformers import AutoTokenizer
+
+    if not is_adapter(folder):
+        return AutoTokenizer.from_pretrained(folder)
+    return AutoTokenizer.from_pretrained(resolve_model_path(_base_name(folder), cache_dir))
+
+
 def load_adapter(folder: Path, cache_dir: Path) -> tuple[Any, Any]:
     """(the adapter on its float32 base, unmerged, in eval mode; the base's tokenizer)."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    base_name = json.loads((Path(folder) / ADAPTER_CONFIG).read_text(encoding="utf-8"))[
-        "base_model_name_or_path"
-    ]
-    base = resolve_model_path(base_name, cache_dir)
+    base = resolve_model_path(_base_name(folder), cache_dir)
     with _expected_head_missing():
         model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
         adapted = PeftModel.from_pretrained(model, str(folder)).eval()
     return adapted, AutoTokenizer.from_pretrained(base)
+
+
+def _base_name(adapter_folder: Path) -> str:
+    config = json.loads((Path(adapter_folder) / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    return str(config["base_model_name_or_path"])
 
 
 @contextmanager

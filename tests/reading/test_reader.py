@@ -170,7 +170,8 @@ def test_reader_device_auto_takes_a_gpu_when_there_is_one_and_finds_the_same_spa
 
 def test_unknown_precision_is_rejected() -> None:
     with pytest.raises(
-        SettingError, match="reader_precision must be one of auto, float32, bfloat16, got 'int4'"
+        SettingError,
+        match="reader_precision must be one of auto, float32, bfloat16, onnx-int8, got 'int4'",
     ):
         FAST.replace(reader_precision="int4")
     with pytest.raises(ValueError, match="reader precision must be one of"):
