@@ -77,7 +77,8 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "max_answer_tokens": "longest answer span, in tokens",
         "max_question_tokens": "longer questions are refused",
         "reader_batch_size": "windows per forward pass",
-        "reader_precision": "reader weights in memory (auto: bfloat16 where computed natively)",
+        "reader_precision": "reader weights in memory (auto: bfloat16 where computed natively; "
+        "onnx-int8: int8 on ONNX Runtime, CPU only)",
         "reader_device": "where the reader runs (auto: a GPU when torch sees one)",
         "rank_decay": "answer score = reader score x passage rank ^ -rank_decay",
         "conflict_ratio": "answers of other articles within this share of the best are weighed "
