@@ -19,6 +19,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from qa.files import sha256_of
+
 INT8_FILE = "reader-int8.onnx"
 
 
@@ -26,8 +28,7 @@ def int8_export_path(folder: Path, cache_dir: Path) -> Path:
     """Where the int8 export of the reader in ``folder`` lives (or will)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode())
-        digest.update(path.read_bytes())
+        digest.update(f"{path.relative_to(folder)} {sha256_of(path)}\n".encode())
     return Path(cache_dir) / "onnx" / f"{Path(folder).name}-{digest.hexdigest()[:16]}" / INT8_FILE
 
 
