@@ -466,7 +466,8 @@ def _eval_reader(
     """The reader alone on each question's own paragraph."""
     from qa.evaluation.evaluate import evaluate_reader
     from qa.reading.factory import reading_from_settings
-    from qa.schema import Answer, Chunk, Passage
+    from qa.reading.reader import standalone_passage
+    from qa.schema import Answer
 
     reading = reading_from_settings(settings)
     # SQuAD 2.0 protocol (abstain under the threshold) when the set has unanswerable questions
@@ -475,7 +476,7 @@ def _eval_reader(
     threshold = settings.no_answer_threshold if abstains else None
 
     def read(question: str, text: str) -> list[Answer]:
-        return reading.read(question, [Passage(Chunk(0, "text", 0, len(text), text))], top_n=1)
+        return reading.read(question, [standalone_passage(text)], top_n=1)
 
     return evaluate_reader(questions, read, threshold)
 

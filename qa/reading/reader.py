@@ -146,8 +146,7 @@ class Reader:
 
     def read_text(self, question: str, text: str, top_n: int = 5) -> list[Answer]:
         """Read one free-standing text (its own article, id ``text``)."""
-        passage = Passage(Chunk(id=0, article_id="text", start=0, end=len(text), text=text))
-        return self.read(question, [passage], top_n=top_n)
+        return self.read(question, [standalone_passage(text)], top_n=top_n)
 
     def check_question(self, question: str) -> None:
         """Raise QuestionTooLong for a question the windows cannot hold (the tokenizer would
@@ -298,6 +297,11 @@ def decode_spans(
         if char_end > char_start:
             spans.append((int(char_start), int(char_end), score))
     return spans
+
+
+def standalone_passage(text: str) -> Passage:
+    """A text read on its own: its own article, id ``text``."""
+    return Passage(Chunk(id=0, article_id="text", start=0, end=len(text), text=text))
 
 
 def _answer(score: float, passage_index: int, chunk: Chunk, start: int, end: int) -> Answer:
