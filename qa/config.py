@@ -125,7 +125,7 @@ class Settings:
     # Answers from other articles scoring at least this share of the best are weighed against
     # it: when they say something else, the articles disagree (README, "Answers that know when"),
     # and the cascade asks its accurate reader.
-    conflict_ratio: float = 0.5
+    conflict_ratio: float = 0.6
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Serving: what one client, or one crowd, may ask of `qa serve` (README, "Deploying").
     request_deadline: float = 15.0  # seconds for a request's headers and body to arrive, in all

@@ -27,6 +27,7 @@ from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
+from qa.service.succession import asks_who_holds, later_mentions, successor_question
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
 # A question that names a year or a moment in time asks about then, not about the latest word.
@@ -235,15 +236,23 @@ class Pipeline:
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
         merged = self._merge(self._rank_prior(spans), passages)
+        successors = self._successors(question, merged, passages, threshold)
+        if successors:
+            merged = self._merge(self._rank_prior(spans + successors), passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
-        entries = timeline(answers, self.settings.conflict_ratio)
-        conflict = is_conflict(entries)
-        newest = latest(entries) if conflict and not _NAMES_A_TIME.search(question) else None
-        if newest is not None:  # the latest word first: the answer of the most recent article
-            first = next(a for a in answers if same_answer(a.text, newest.text))
-            if first.score >= threshold:
-                answers = [first] + [a for a in answers if a is not first]
+        # A holder's successors, in the order they followed each other.
+        chain = [next(a for a in answers if same_answer(a.text, s.text)) for s in successors]
+        entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
+        newest = None
+        if chain:  # who replaced the holder is the latest word
+            newest = chain[-1]
+        elif is_conflict(entries) and not _NAMES_A_TIME.search(question):
+            entry = latest(entries)  # the answer of the most recent article
+            newest = next(a for a in answers if same_answer(a.text, entry.text)) if entry else None
+        if newest is not None and newest.score >= threshold:
+            answers = [newest] + [a for a in answers if a is not newest]
         best = answers[0] if answers and answers[0].score >= threshold else None
+        conflict = best is not None and is_conflict(entries)  # no disagreement beside no answer
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
         timings = {k: round(v, 2) for k, v in timings.items()}
         filters = filters or Filters()
@@ -261,6 +270,36 @@ class Pipeline:
             conflict=conflict,
             timeline=entries if conflict else [],
         )
+
+    def _successors(
+        self, question: str, merged: list[Answer], passages: list[Passage], threshold: float
+    ) -> list[Answer]:
+        """Who replaced the answer's holder, in a later passage that names them; then who
+        replaced that one, and so on (``qa.service.succession``). Spans as the reader gives
+        them, placed in ``passages``; none unless the question asks who holds something now
+        and the answer is shown."""
+        if not merged or not asks_who_holds(question) or _NAMES_A_TIME.search(question):
+            return []
+        holder = merged[0]
+        dates = [c.date[:10] for c in holder.citations if c.date]
+        if holder.score < threshold or not dates:
+            return []
+        chain: list[Answer] = []
+        name, since = holder.text, min(dates)
+        while later := later_mentions(name, since, passages):
+            places = list(later)
+            found = self.reader.read(
+                successor_question(name), [passages[n] for n in places], top_n=1
+            )
+            if not found:
+                break
+            place = places[found[0].passage_index]
+            span = self._rank_prior([replace(found[0], passage_index=place)])[0]
+            if span.score < threshold or same_answer(span.text, name):
+                break
+            chain.append(span)
+            name, since = span.text, later[place]
+        return chain
 
     def _rank_prior(self, spans: list[Answer]) -> list[Answer]:
         """Discount spans from lower-ranked passages: the reader alone over-trusts distractors.

@@ -8,6 +8,7 @@ entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.reading.agreement import same_answer
@@ -30,8 +31,11 @@ class TimelineEntry:
         return len({c.article_id for c in self.citations})
 
 
-def timeline(answers: list[Answer], ratio: float) -> list[TimelineEntry]:
-    """The distinct answers scoring at least ``ratio`` x the best, in date order (undated last).
+def timeline(
+    answers: list[Answer], ratio: float, keep: Sequence[Answer] = ()
+) -> list[TimelineEntry]:
+    """The distinct answers scoring at least ``ratio`` x the best, and those in ``keep`` (a
+    holder's successors), in date order (undated last).
 
     ``answers`` are merged spans, best first. Entries that agree are one entry, with the
     citations of all; each keeps the text of its best-scored answer.
@@ -40,7 +44,7 @@ def timeline(answers: list[Answer], ratio: float) -> list[TimelineEntry]:
         return []
     floor = ratio * max(a.score for a in answers)
     groups: list[list[Answer]] = []
-    for answer in (a for a in answers if a.score >= floor):
+    for answer in (a for a in answers if a.score >= floor or any(a is k for k in keep)):
         group = next((g for g in groups if same_answer(g[0].text, answer.text)), None)
         if group is None:
             groups.append([answer])

@@ -131,3 +131,45 @@ def test_an_answer_in_a_wire_copy_cites_every_article_that_carries_it() -> None:
         assert answer.citations[1].start == ARTICLES["b2"].text.index("Ada Lind")
     finally:
         del ARTICLES["b2"]
+
+
+def test_a_later_article_that_names_the_holder_is_asked_who_replaced_them() -> None:
+    # Both articles name Captain Ada Lind; "b" is the later one, and says who took over.
+    spans = [span("a", "Captain Ada Lind", 0.9, 0), span("b", "Captain Ada Lind", 0.8, 1)]
+    pipeline, _, reading = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
+    reading.by_question["Who replaced Captain Ada Lind?"] = [span("b", "The mayor", 0.6, 0)]
+    result = pipeline.ask("Who is the captain of the ferry?")
+    assert result.answer is not None and result.answer.text == "The mayor"
+    assert result.answer.citations[0].article_id == "b"  # placed in the passage it came from
+    assert result.conflict and [(e.text, e.first_date, e.last_date) for e in result.timeline] == [
+        ("Captain Ada Lind", "2025-01-02", "2025-02-03"),
+        ("The mayor", "2025-02-03", "2025-02-03"),
+    ]
+    assert reading.passages_given == [2, 1]  # only the later article was asked
+
+
+@pytest.mark.parametrize(
+    ("question", "successor_score"),
+    [
+        ("Who is the captain of the ferry?", 0.2),  # the reader is not sure who replaced her
+        ("Who was the captain of the ferry?", 0.6),  # not about now
+        ("Who is the captain of the ferry in 2025?", 0.6),  # names a time
+    ],
+)
+def test_no_successor_unless_sure_and_asked_about_now(
+    question: str, successor_score: float
+) -> None:
+    spans = [span("a", "Captain Ada Lind", 0.9, 0), span("b", "Captain Ada Lind", 0.8, 1)]
+    pipeline, _, reading = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
+    reading.by_question["Who replaced Captain Ada Lind?"] = [
+        span("b", "The mayor", successor_score, 0)
+    ]
+    result = pipeline.ask(question)
+    assert result.answer is not None and result.answer.text == "Captain Ada Lind"
+    assert not result.conflict and result.timeline == []
+
+
+def test_no_disagreement_is_shown_beside_no_answer() -> None:
+    spans = [span("a", "nine", 0.2, 0), span("b", "Ada Lind", 0.18, 1)]
+    result = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)[0].ask("Who is it?")
+    assert result.answer is None and not result.conflict and result.timeline == []

@@ -57,3 +57,11 @@ def test_an_entry_cites_each_article_once() -> None:
     ]
     (entry,) = timeline(answers, 0.3)
     assert [c.article_id for c in entry.citations] == ["a", "b"] and entry.support == 2
+
+
+def test_a_kept_answer_is_shown_however_low_it_scores() -> None:
+    old = cited("Lena Strand", 0.9, ("named", "2022-09-05"), ("farewell", "2024-10-14"))
+    successor = cited("Karl Eide", 0.1, ("farewell", "2024-10-14"))
+    assert [e.text for e in timeline([old, successor], 0.5)] == ["Lena Strand"]
+    entries = timeline([old, successor], 0.5, keep=[successor])
+    assert [e.text for e in entries] == ["Lena Strand", "Karl Eide"] and is_conflict(entries)

@@ -65,6 +65,19 @@ def test_as_of_answers_as_the_archive_stood_then(archive: Server) -> None:
     assert got["answer"]["text"] == "$3.5 million"
 
 
+def test_a_holder_who_was_replaced_gives_way_to_the_successor(archive: Server) -> None:
+    """The newer article names the outgoing conductor in the sentence about the post; asked
+    who replaced her, it names Karl Eide."""
+    body = ask(archive, question="Who is the chief conductor of the Coast Symphony Orchestra?")
+    assert body["answer"]["text"] == "Karl Eide" and body["conflict"] is True
+    assert [(e["text"], e["first_date"], e["last_date"]) for e in body["timeline"]] == [
+        ("Lena Strand", "2022-09-05", "2024-10-14"),
+        ("Karl Eide", "2024-10-14", "2024-10-14"),
+    ]
+    then = ask(archive, question=body["question"], as_of="2023-06-01")
+    assert then["answer"]["text"] == "Lena Strand" and then["conflict"] is False
+
+
 def test_a_relative_date_is_resolved_from_the_article_date(archive: Server) -> None:
     body = ask(archive, question="When did the new library in Lindvik open?")
     assert body["answer"]["text"] == "Monday" and body["answer"]["resolved_date"] == "2024-11-04"
