@@ -241,7 +241,8 @@ class Pipeline:
             merged = self._merge(self._rank_prior(spans + successors), passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
         # A holder's successors, in the order they followed each other.
-        chain = [next(a for a in answers if same_answer(a.text, s.text)) for s in successors]
+        by_text = {_merge_key(a.text): a for a in answers}  # one answer per key (_merge)
+        chain = [by_text[_merge_key(s.text)] for s in successors]
         entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
         newest = None
         if chain:  # who replaced the holder is the latest word
@@ -315,7 +316,7 @@ class Pipeline:
         in the copies of its passage too (wire copy carried by several articles)."""
         groups: dict[str, list[Answer]] = {}
         for span in spans:  # best first
-            groups.setdefault(normalize_answer(span.text) or span.text, []).append(span)
+            groups.setdefault(_merge_key(span.text), []).append(span)
         merged = []
         for group in groups.values():
             citations: dict[tuple[str, int], Citation] = {}
@@ -343,6 +344,11 @@ class Pipeline:
                 if found >= 0:
                     places.append((copy.chunk.article_id, copy.chunk.start + found))
         return places
+
+
+def _merge_key(text: str) -> str:
+    """Spans with the same key are one answer."""
+    return normalize_answer(text) or text
 
 
 def _with_resolved_date(answer: Answer, asks_when: bool) -> Answer:
