@@ -27,7 +27,7 @@ from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
-from qa.service.succession import asks_who_holds, later_mentions, successor_question
+from qa.service.succession import Succession, asks_who_holds, first_date
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
 # A question that names a year or a moment in time asks about then, not about the latest word.
@@ -236,16 +236,20 @@ class Pipeline:
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
         merged = self._merge(self._rank_prior(spans), passages)
-        successors = self._successors(question, merged, passages, threshold)
+        about_holder = self._about_holder(question, merged, threshold)
+        succession = Succession(self.reader, self._answer_score, threshold)
+        successors = succession.successors(about_holder, passages) if about_holder else []
         if successors:
             merged = self._merge(self._rank_prior(spans + successors), passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
-        # A holder's successors, in the order they followed each other.
-        by_text = {_merge_key(a.text): a for a in answers}  # one answer per key (_merge)
-        chain = [by_text[_merge_key(s.text)] for s in successors]
+        by_key = {_merge_key(a.text): a for a in answers}  # one answer per key (_merge)
+        # A holder's successors in the order they followed each other, or whom they replaced.
+        chain = [by_key[_merge_key(s.text)] for s in successors]
+        if about_holder and not chain:
+            chain = succession.predecessors(answers[0], answers, passages)
         entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
         newest = None
-        if chain:  # who replaced the holder is the latest word
+        if successors:  # who replaced the holder is the latest word
             newest = chain[-1]
         elif is_conflict(entries) and not _NAMES_A_TIME.search(question):
             entry = latest(entries)  # the answer of the most recent article
@@ -272,35 +276,17 @@ class Pipeline:
             timeline=entries if conflict else [],
         )
 
-    def _successors(
-        self, question: str, merged: list[Answer], passages: list[Passage], threshold: float
-    ) -> list[Answer]:
-        """Who replaced the answer's holder, in a later passage that names them; then who
-        replaced that one, and so on (``qa.service.succession``). Spans as the reader gives
-        them, placed in ``passages``; none unless the question asks who holds something now
-        and the answer is shown."""
+    @staticmethod
+    def _about_holder(question: str, merged: list[Answer], threshold: float) -> Answer | None:
+        """The shown, dated answer to a question about whoever holds something now, whose
+        successors and predecessors are asked after (``qa.service.succession``)."""
         if not merged or not asks_who_holds(question) or _NAMES_A_TIME.search(question):
-            return []
+            return None
         holder = merged[0]
-        dates = [c.date[:10] for c in holder.citations if c.date]
-        if holder.score < threshold or not dates:
-            return []
-        chain: list[Answer] = []
-        name, since = holder.text, min(dates)
-        while later := later_mentions(name, since, passages):
-            places = list(later)
-            found = self.reader.read(
-                successor_question(name), [passages[n] for n in places], top_n=1
-            )
-            if not found:
-                break
-            place = places[found[0].passage_index]
-            span = self._rank_prior([replace(found[0], passage_index=place)])[0]
-            if span.score < threshold or same_answer(span.text, name):
-                break
-            chain.append(span)
-            name, since = span.text, later[place]
-        return chain
+        return holder if holder.score >= threshold and first_date(holder) else None
+
+    def _answer_score(self, span: Answer) -> float:
+        return self._rank_prior([span])[0].score
 
     def _rank_prior(self, spans: list[Answer]) -> list[Answer]:
         """Discount spans from lower-ranked passages: the reader alone over-trusts distractors.

@@ -173,3 +173,22 @@ def test_no_disagreement_is_shown_beside_no_answer() -> None:
     spans = [span("a", "nine", 0.2, 0), span("b", "Ada Lind", 0.18, 1)]
     result = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)[0].ask("Who is it?")
     assert result.answer is None and not result.conflict and result.timeline == []
+
+
+def test_an_older_holder_the_new_ones_article_says_they_replaced_is_a_disagreement() -> None:
+    # "a" (older) gives Captain Ada Lind, too low beside "b"'s answer to count by score alone.
+    spans = [span("b", "The mayor", 0.9, 1), span("a", "Captain Ada Lind", 0.2, 0)]
+    pipeline, _, reading = fake_pipeline(
+        spans, rank_decay=0.0, no_answer_threshold=0.3, answer_cache_size=0
+    )
+    assert not pipeline.ask("Who was the captain?").conflict  # not about now: not asked
+    reading.by_question["Who did The mayor replace?"] = [span("b", "Captain Ada Lind", 0.8, 0)]
+    result = pipeline.ask("Who is the captain?")
+    assert result.answer is not None and result.answer.text == "The mayor"
+    assert result.conflict and [(e.text, e.first_date) for e in result.timeline] == [
+        ("Captain Ada Lind", "2025-01-02"),
+        ("The mayor", "2025-02-03"),
+    ]
+    reading.by_question["Who did The mayor replace?"] = [span("b", "her", 0.8, 0)]
+    unconfirmed = pipeline.ask("Who is the captain?")  # no older article's answer is "her"
+    assert not unconfirmed.conflict and unconfirmed.timeline == []

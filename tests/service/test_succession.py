@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from fakes import FakeRetrieval
 
-from qa.service.succession import asks_who_holds, later_mentions, successor_question
+from qa.service.succession import (
+    asks_who_holds,
+    mentions,
+    predecessor_question,
+    successor_question,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,10 +30,12 @@ def test_only_questions_about_whoever_holds_something_now(question: str, asks: b
     assert asks_who_holds(question) is asks
 
 
-def test_later_mentions_are_passages_dated_after_the_holders_first_that_name_them() -> None:
+def test_mentions_are_dated_passages_that_name_the_holder_after_a_date() -> None:
     # "a" (2025-01-02) and "b" (2025-02-03) both name Captain Ada Lind.
     passages = FakeRetrieval().retrieve("Who is the captain?")
-    assert later_mentions("ada lind", "2025-01-02", passages) == {1: "2025-02-03"}
-    assert later_mentions("Ada Lind", "2025-02-03", passages) == {}  # nothing newer
-    assert later_mentions("the ferry", "2024-12-31", passages) == {0: "2025-01-02"}
+    assert mentions("ada lind", passages) == {0: "2025-01-02", 1: "2025-02-03"}
+    assert mentions("ada lind", passages, after="2025-01-02") == {1: "2025-02-03"}
+    assert mentions("Ada Lind", passages, after="2025-02-03") == {}  # nothing newer
+    assert mentions("the mayor", passages) == {1: "2025-02-03"}
     assert successor_question("Ada Lind") == "Who replaced Ada Lind?"
+    assert predecessor_question("Ada Lind") == "Who did Ada Lind replace?"
