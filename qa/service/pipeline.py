@@ -27,6 +27,7 @@ from qa.retrieval.manifest import calibrated_settings
 from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
+from qa.service.answer_type import answers_question
 from qa.service.succession import Succession, asks_who_holds, first_date
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
@@ -235,6 +236,7 @@ class Pipeline:
         filters: Filters | None,
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
+        spans = [s for s in spans if answers_question(question, s.text)]
         merged = self._merge(self._rank_prior(spans), passages)
         about_holder = self._about_holder(question, merged, threshold)
         succession = Succession(self.reader, self._answer_score, threshold)

@@ -192,3 +192,13 @@ def test_an_older_holder_the_new_ones_article_says_they_replaced_is_a_disagreeme
     reading.by_question["Who did The mayor replace?"] = [span("b", "her", 0.8, 0)]
     unconfirmed = pipeline.ask("Who is the captain?")  # no older article's answer is "her"
     assert not unconfirmed.conflict and unconfirmed.timeline == []
+
+
+def test_a_span_that_states_no_quantity_does_not_answer_how_many() -> None:
+    spans = [span("a", "Captain Ada Lind", 0.9, 0), span("a", "nine", 0.4, 0)]
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
+    answer = pipeline.ask("How many ferries left?").answer
+    assert answer is not None and answer.text == "nine"
+    assert pipeline.ask("Who steered the ferry?").answer.text == "Captain Ada Lind"  # type: ignore[union-attr]
+    alone = fake_pipeline(spans[:1], no_answer_threshold=0.3)[0].ask("How old is the captain?")
+    assert alone.answer is None and alone.answers == []
