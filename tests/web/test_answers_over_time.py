@@ -78,6 +78,23 @@ def test_a_holder_who_was_replaced_gives_way_to_the_successor(archive: Server) -
     assert then["answer"]["text"] == "Lena Strand" and then["conflict"] is False
 
 
+def test_an_older_holder_the_new_ones_article_names_is_a_disagreement(archive: Server) -> None:
+    """The older article's "Nils Berg" scores far under the ratio; "Ida Lund ..., succeeding
+    Nils Berg" confirms him, so the change of hands is shown."""
+    body = ask(archive, question="Who is the harbour master of Lindvik?")
+    assert body["answer"]["text"] == "Ida Lund" and body["conflict"] is True
+    assert [(e["text"], e["first_date"]) for e in body["timeline"]] == [
+        ("Nils Berg", "2023-03-06"),
+        ("Ida Lund", "2024-09-23"),
+    ]
+
+
+def test_a_name_does_not_answer_how_old(archive: Server) -> None:
+    body = ask(archive, question="How old is the harbour master of Lindvik?")
+    assert body["answer"] is None and body["conflict"] is False
+    assert "Ida Lund" not in [a["text"] for a in body["answers"]]  # her name, at 0.165, before
+
+
 def test_a_relative_date_is_resolved_from_the_article_date(archive: Server) -> None:
     body = ask(archive, question="When did the new library in Lindvik open?")
     assert body["answer"]["text"] == "Monday" and body["answer"]["resolved_date"] == "2024-11-04"
