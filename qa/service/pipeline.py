@@ -28,7 +28,7 @@ from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
-from qa.service.succession import Succession, asks_who_holds, first_date
+from qa.service.succession import Succession, asks_about_now, first_date
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
 # A question that names a year or a moment in time asks about then, not about the latest word.
@@ -240,7 +240,9 @@ class Pipeline:
         merged = self._merge(self._rank_prior(spans), passages)
         about_holder = self._about_holder(question, merged, threshold)
         succession = Succession(self.reader, self._answer_score, threshold)
-        successors = succession.successors(about_holder, passages) if about_holder else []
+        successors = succession.successors(question, about_holder, passages) if about_holder else []
+        replaced = [about_holder.text if about_holder else ""] + [f.text for f in successors]
+        successors = [_as_first_read(f, was, merged) for f, was in zip(successors, replaced)]
         if successors:
             merged = self._merge(self._rank_prior(spans + successors), passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
@@ -248,7 +250,7 @@ class Pipeline:
         # A holder's successors in the order they followed each other, or whom they replaced.
         chain = [by_key[_merge_key(s.text)] for s in successors]
         if about_holder and not chain:
-            chain = succession.predecessors(answers[0], answers, passages)
+            chain = succession.predecessors(question, answers[0], answers, passages)
         entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
         newest = None
         if successors:  # who replaced the holder is the latest word
@@ -280,9 +282,10 @@ class Pipeline:
 
     @staticmethod
     def _about_holder(question: str, merged: list[Answer], threshold: float) -> Answer | None:
-        """The shown, dated answer to a question about whoever holds something now, whose
-        successors and predecessors are asked after (``qa.service.succession``)."""
-        if not merged or not asks_who_holds(question) or _NAMES_A_TIME.search(question):
+        """The shown, dated answer to a question about who holds something, or where something
+        is, now: what replaced it, or what it replaced, is asked after
+        (``qa.service.succession``)."""
+        if not merged or not asks_about_now(question) or _NAMES_A_TIME.search(question):
             return None
         holder = merged[0]
         return holder if holder.score >= threshold and first_date(holder) else None
@@ -332,6 +335,25 @@ class Pipeline:
                 if found >= 0:
                     places.append((copy.chunk.article_id, copy.chunk.start + found))
         return places
+
+
+def _as_first_read(successor: Answer, replaced: str, merged: list[Answer]) -> Answer:
+    """The successor in the words the question's own reading liked best in its article ("old
+    school yard" for "school yard"), not in words that also name what it replaced, with the
+    confidence of the question that found it; as it is when that reading did not find it."""
+    found = next(
+        (
+            a
+            for a in merged  # best first
+            if same_answer(a.text, successor.text)
+            and not same_answer(a.text, replaced)
+            and any(c.article_id == successor.article_id for c in a.citations)
+        ),
+        None,
+    )
+    if found is None:
+        return successor
+    return replace(found, reader_score=successor.reader_score, score=successor.score, citations=())
 
 
 def _merge_key(text: str) -> str:

@@ -1,12 +1,14 @@
-"""Who holds a post now: the articles that name a holder may say who replaced them, or whom
-they replaced.
+"""What holds now: the articles that name an answer may say what replaced it, or what it
+replaced.
 
 Asked "Who is the chief conductor?", a reader is drawn to the sentence that names the post, and a
 newer article names the outgoing holder right beside it ("Lena Strand has conducted her last
 concert as chief conductor. Karl Eide has succeeded her"). That newer article, asked "Who
-replaced Lena Strand?", names the successor. The other way, an older article's holder may score
-too low beside the new one to count as a disagreement, while the new one's article says whom
-they replaced ("Ida Lund ..., succeeding Nils Berg"): asked "Who did Ida Lund replace?", it
+replaced Lena Strand?", names the successor. A place that changed is asked after the same way:
+"Where is the Coast Gazette printed now, instead of Lindvik?" of "The Coast Gazette has moved
+its printing from Lindvik to a press in Bergen". The other way, an older article's holder may
+score too low beside the new one to count as a disagreement, while the new one's article says
+whom they replaced ("Ida Lund ..., succeeding Nils Berg"): asked "Who did Ida Lund replace?", it
 confirms the older answer.
 """
 
@@ -22,18 +24,25 @@ from qa.schema import Answer, Passage
 
 # "Who is ...", "Who leads ...": whoever holds something now (not "Who was", "Who has").
 _ASKS_WHO_HOLDS = re.compile(r"\s*who\s+(?:is|are|(?!was\b|has\b)[a-z]+s)\b", re.I)
+# "Where is ...", "Where does ...": where something is now (not "Where was", "Where did").
+_ASKS_WHERE_NOW = re.compile(r"\s*where\s+(?:is|are|does|do)\b", re.I)
 
 
-def asks_who_holds(question: str) -> bool:
-    return bool(_ASKS_WHO_HOLDS.match(question))
+def asks_about_now(question: str) -> bool:
+    """Who holds something, or where something is, now: what a later article may change."""
+    return bool(_ASKS_WHO_HOLDS.match(question) or _ASKS_WHERE_NOW.match(question))
 
 
-def successor_question(holder: str) -> str:
+def successor_question(question: str, holder: str) -> str:
+    """What a later article that names ``holder`` (a person or a place) is asked."""
+    if _ASKS_WHERE_NOW.match(question):
+        return f"{question.strip().rstrip('?')} now, instead of {holder}?"
     return f"Who replaced {holder}?"
 
 
-def predecessor_question(holder: str) -> str:
-    return f"Who did {holder} replace?"
+def predecessor_question(question: str, holder: str) -> str | None:
+    """What the holder's own passages are asked; nothing for a place."""
+    return f"Who did {holder} replace?" if _ASKS_WHO_HOLDS.match(question) else None
 
 
 def mentions(holder: str, passages: Sequence[Passage], after: str = "") -> dict[int, str]:
@@ -74,13 +83,15 @@ class Succession:
     score: Callable[[Answer], float]
     threshold: float
 
-    def successors(self, holder: Answer, passages: Sequence[Passage]) -> list[Answer]:
-        """Who replaced the holder, in a later passage that names them; then who replaced that
-        one, and so on: spans as read, placed in ``passages``, scored."""
+    def successors(
+        self, question: str, holder: Answer, passages: Sequence[Passage]
+    ) -> list[Answer]:
+        """What replaced the holder, in a later passage that names them; then what replaced
+        that, and so on: spans as read, placed in ``passages``, scored."""
         chain: list[Answer] = []
         name, since = holder.text, first_date(holder)
         while since is not None and (later := mentions(name, passages, after=since)):
-            found = self._ask(successor_question(name), list(later), passages)
+            found = self._ask(successor_question(question, name), list(later), passages)
             if found is None or same_answer(found.text, name):
                 break
             chain.append(found)
@@ -88,14 +99,20 @@ class Succession:
         return chain
 
     def predecessors(
-        self, holder: Answer, answers: Sequence[Answer], passages: Sequence[Passage]
+        self,
+        question: str,
+        holder: Answer,
+        answers: Sequence[Answer],
+        passages: Sequence[Passage],
     ) -> list[Answer]:
         """Of ``answers``, those an older article gives that the holder's own passages say the
         holder replaced; then whom that one replaced, and so on."""
         found_before: list[Answer] = []
         current = holder
-        while named := mentions(current.text, passages):
-            found = self._ask(predecessor_question(current.text), list(named), passages)
+        while (asked := predecessor_question(question, current.text)) and (
+            named := mentions(current.text, passages)
+        ):
+            found = self._ask(asked, list(named), passages)
             if found is None:
                 break
             said_on = named[found.passage_index]

@@ -202,3 +202,18 @@ def test_a_span_that_states_no_quantity_does_not_answer_how_many() -> None:
     assert pipeline.ask("Who steered the ferry?").answer.text == "Captain Ada Lind"  # type: ignore[union-attr]
     alone = fake_pipeline(spans[:1], no_answer_threshold=0.3)[0].ask("How old is the captain?")
     assert alone.answer is None and alone.answers == []
+
+
+def test_a_successor_is_shown_in_the_words_the_question_itself_found() -> None:
+    """The question's own reading found "The mayor" (low) and a span naming both; the span the
+    successor question found ("mayor") is shown as "The mayor", with its confidence."""
+    spans = [
+        span("a", "Captain Ada Lind", 0.9, 0),
+        span("b", "Captain Ada Lind", 0.8, 1),
+        span("b", "Captain Ada Lind retired. The mayor", 0.3, 1),
+        span("b", "The mayor", 0.05, 1),
+    ]
+    pipeline, _, reading = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
+    reading.by_question["Who replaced Captain Ada Lind?"] = [span("b", "mayor", 0.6, 0)]
+    answer = pipeline.ask("Who is the captain of the ferry?").answer
+    assert answer is not None and (answer.text, answer.score) == ("The mayor", 0.6)
