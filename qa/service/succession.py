@@ -22,8 +22,12 @@ from typing import Protocol
 from qa.reading.agreement import same_answer
 from qa.schema import Answer, Passage
 
-# "Who is ...", "Who leads ...": whoever holds something now (not "Who was", "Who has").
-_ASKS_WHO_HOLDS = re.compile(r"\s*who\s+(?:is|are|(?!was\b|has\b)[a-z]+s)\b", re.I)
+# "Who is ...", "Who leads ...": whoever holds a post now (not "Who was", nor "Who sings").
+_ASKS_WHO_HOLDS = re.compile(
+    r"\s*who\s+(?:is|are|leads|heads|runs|chairs|coaches|manages|directs|owns|captains|governs"
+    r"|edits|holds|represents|commands)\b",
+    re.I,
+)
 # "Where is ...", "Where does ...": where something is now (not "Where was", "Where did").
 _ASKS_WHERE_NOW = re.compile(r"\s*where\s+(?:is|are|does|do)\b", re.I)
 

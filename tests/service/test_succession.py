@@ -24,6 +24,7 @@ from qa.service.succession import (
         ("Who was the mayor of Lindvik?", False),
         ("Who has replaced the coach?", False),
         ("Who replaced Maria Olsen?", False),
+        ("Who sings Somewhere in This Universe?", False),  # a song, not a post
         ("Where was the treaty signed?", False),
         ("When did the mayor resign?", False),
         ("What is the mayor's salary?", False),
