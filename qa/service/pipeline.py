@@ -238,18 +238,16 @@ class Pipeline:
         asks_when = bool(_ASKS_WHEN.match(question))
         spans = [s for s in spans if answers_question(question, s.text)]
         merged = self._merge(self._rank_prior(spans), passages)
-        about_holder = self._about_holder(question, merged, threshold)
+        holder = self._about_holder(question, merged, threshold)
         succession = Succession(self.reader, self._answer_score, threshold)
-        successors = succession.successors(question, about_holder, passages) if about_holder else []
-        replaced = [about_holder.text if about_holder else ""] + [f.text for f in successors]
-        successors = [_as_first_read(f, was, merged) for f, was in zip(successors, replaced)]
+        successors = self._successors(succession, question, holder, merged, passages)
         if successors:
             merged = self._merge(self._rank_prior(spans + successors), passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
         by_key = {_merge_key(a.text): a for a in answers}  # one answer per key (_merge)
         # A holder's successors in the order they followed each other, or whom they replaced.
         chain = [by_key[_merge_key(s.text)] for s in successors]
-        if about_holder and not chain:
+        if holder and not chain:
             chain = succession.predecessors(question, answers[0], answers, passages)
         entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
         newest = None
@@ -289,6 +287,22 @@ class Pipeline:
             return None
         holder = merged[0]
         return holder if holder.score >= threshold and first_date(holder) else None
+
+    @staticmethod
+    def _successors(
+        succession: Succession,
+        question: str,
+        holder: Answer | None,
+        merged: list[Answer],
+        passages: list[Passage],
+    ) -> list[Answer]:
+        """What replaced the holder, in turn, each in the words the question's own reading
+        found for it."""
+        if holder is None:
+            return []
+        found = succession.successors(question, holder, passages)
+        replaced = [holder.text] + [f.text for f in found]
+        return [_as_first_read(f, was, merged) for f, was in zip(found, replaced)]
 
     def _answer_score(self, span: Answer) -> float:
         return self._rank_prior([span])[0].score
