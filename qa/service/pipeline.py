@@ -1,8 +1,9 @@
 """Question -> hybrid passages -> reader -> merged, cited answer (or an honest "no answer").
 
 The pipeline is the answer policy (the rank prior, merging, the no-answer threshold, the answer
-cache); what it needs from retrieval and reading it takes in its constructor behind the small
-``Retrieval`` and ``Reading`` protocols, so the policy is tested in milliseconds with fakes.
+type, the latest word and its timeline, the answer cache); what it needs from retrieval and
+reading it takes in its constructor behind the small ``Retrieval`` and ``Reading`` protocols, so
+the policy is tested in milliseconds with fakes.
 """
 
 from __future__ import annotations
