@@ -8,6 +8,7 @@ the policy is tested in milliseconds with fakes.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
-from qa.service.succession import Succession, asks_about_now, first_date
+from qa.service.succession import Succession, asks_about_now, first_date, older_answer
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
 # A question that names a year or a moment in time asks about then, not about the latest word.
@@ -249,7 +250,11 @@ class Pipeline:
         # A holder's successors in the order they followed each other, or whom they replaced.
         chain = [by_key[_merge_key(s.text)] for s in successors]
         if holder and not chain:
-            chain = succession.predecessors(question, answers[0], answers, passages)
+            earlier = self._predecessor(succession, question, answers, passages, threshold, filters)
+            if earlier is not None:
+                if not any(a is earlier for a in answers):
+                    answers.append(earlier)  # from an older article than those read
+                chain = [earlier]
         entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
         newest = None
         if successors:  # who replaced the holder is the latest word
@@ -288,6 +293,40 @@ class Pipeline:
             return None
         holder = merged[0]
         return holder if holder.score >= threshold and first_date(holder) else None
+
+    def _predecessor(
+        self,
+        succession: Succession,
+        question: str,
+        answers: list[Answer],
+        passages: list[Passage],
+        threshold: float,
+        filters: Filters | None,
+    ) -> Answer | None:
+        """Whom the shown holder replaced, as the holder's own passages name them, when an older
+        article gives that answer: one of ``answers``, or else the answer to the question asked
+        of the archive as it stood the day before the holder's first article (a growing archive
+        may crowd that article out of the passages read)."""
+        holder = answers[0]
+        named = succession.named_predecessor(question, holder, passages)
+        since = first_date(holder)
+        if named is None or since is None:
+            return None
+        read = older_answer(named, answers[1:], before=since)
+        if read is not None:
+            return read
+        scope = filters or Filters()
+        day_before = (dt.date.fromisoformat(since) - dt.timedelta(days=1)).isoformat()
+        until = min(day_before, scope.until or day_before)
+        if scope.since and scope.since > until:
+            return None
+        older = self.retrieve(question, filters=replace(scope, until=until))
+        spans = self.reader.read(question, older, top_n=SPANS_PER_QUESTION) if older else []
+        spans = [s for s in spans if answers_question(question, s.text)]
+        then = self._merge(self._rank_prior(spans), older)
+        if then and then[0].score >= threshold and same_answer(then[0].text, named.text):
+            return then[0]
+        return None
 
     @staticmethod
     def _successors(

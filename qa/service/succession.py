@@ -9,7 +9,8 @@ replaced Lena Strand?", names the successor. A place that changed is asked after
 its printing from Lindvik to a press in Bergen". The other way, an older article's holder may
 score too low beside the new one to count as a disagreement, while the new one's article says
 whom they replaced ("Ida Lund ..., succeeding Nils Berg"): asked "Who did Ida Lund replace?", it
-confirms the older answer.
+confirms the older answer, or the archive as it stood before the new holder is asked who held
+the post.
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ def first_date(answer: Answer) -> str | None:
     return min((c.date[:10] for c in answer.citations if c.date), default=None)
 
 
+def older_answer(named: Answer, answers: Sequence[Answer], before: str) -> Answer | None:
+    """The answer that says what ``named`` says, from an article dated before ``before``."""
+    return next(
+        (
+            a
+            for a in answers
+            if same_answer(a.text, named.text) and (first_date(a) or before) < before
+        ),
+        None,
+    )
+
+
 class Asking(Protocol):
     """What succession needs from reading (the pipeline's reader)."""
 
@@ -102,40 +115,17 @@ class Succession:
             name, since = found.text, later[found.passage_index]
         return chain
 
-    def predecessors(
-        self,
-        question: str,
-        holder: Answer,
-        answers: Sequence[Answer],
-        passages: Sequence[Passage],
-    ) -> list[Answer]:
-        """Of ``answers``, those an older article gives that the holder's own passages say the
-        holder replaced; then whom that one replaced, and so on."""
-        found_before: list[Answer] = []
-        current = holder
-        while (asked := predecessor_question(question, current.text)) and (
-            named := mentions(current.text, passages)
-        ):
-            found = self._ask(asked, list(named), passages)
-            if found is None:
-                break
-            said_on = named[found.passage_index]
-            earlier = next(
-                (
-                    a
-                    for a in answers
-                    if a is not holder
-                    and a not in found_before
-                    and same_answer(a.text, found.text)
-                    and (first_date(a) or said_on) < said_on
-                ),
-                None,
-            )
-            if earlier is None:
-                break
-            found_before.append(earlier)
-            current = earlier
-        return found_before
+    def named_predecessor(
+        self, question: str, holder: Answer, passages: Sequence[Passage]
+    ) -> Answer | None:
+        """Whom the holder's own passages say the holder replaced, for a post: a span there, or
+        None."""
+        asked = predecessor_question(question, holder.text)
+        named = mentions(holder.text, passages)
+        if asked is None or not named:
+            return None
+        found = self._ask(asked, list(named), passages)
+        return None if found is None or same_answer(found.text, holder.text) else found
 
     def _ask(self, question: str, places: list[int], passages: Sequence[Passage]) -> Answer | None:
         """The best span of ``question`` in those passages, placed among all of them, if it

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from fakes import fake_pipeline, span
 
+from qa.config import Settings
 from qa.retrieval.filters import Filters
+from qa.service.pipeline import Pipeline
 
 
 def test_spans_from_lower_ranked_passages_are_discounted_by_the_rank_prior() -> None:
@@ -217,3 +219,34 @@ def test_a_successor_is_shown_in_the_words_the_question_itself_found() -> None:
     reading.by_question["Who replaced Captain Ada Lind?"] = [span("b", "mayor", 0.6, 0)]
     answer = pipeline.ask("Who is the captain of the ferry?").answer
     assert answer is not None and (answer.text, answer.score) == ("The mayor", 0.6)
+
+
+def test_a_predecessor_no_passage_read_gives_is_asked_of_the_archive_before_the_holder() -> None:
+    """The older article is crowded out of the passages read; the archive as it stood the day
+    before the holder's first article is asked, and names the predecessor."""
+    from fakes import FakeReading, FakeRetrieval
+
+    class Dated(FakeRetrieval):
+        def retrieve(self, question, top_k=None, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
+            found = super().retrieve(question, top_k, mode, filters)
+            until = filters.until if filters else None
+            self.untils.append(until)
+            return [p for p in found if until is None or p.citation.date <= until]
+
+    class ByPassages(FakeReading):
+        def read(self, question, passages, top_n=5):  # type: ignore[no-untyped-def]
+            if question == "Who is the captain?" and len(passages) == 1:  # only "a" is older
+                return [span("a", "Captain Ada Lind", 0.7, 0)]
+            return super().read(question, passages, top_n)
+
+    retrieval, reading = Dated(), ByPassages([span("b", "The mayor", 0.9, 1)])
+    retrieval.untils = []  # type: ignore[attr-defined]
+    reading.by_question["Who did The mayor replace?"] = [span("b", "Captain Ada Lind", 0.8, 0)]
+    settings = Settings(rank_decay=0.0, no_answer_threshold=0.3)
+    result = Pipeline(settings, retrieval, reading).ask("Who is the captain?")  # type: ignore[arg-type]
+    assert retrieval.untils == [None, "2025-02-02"]  # type: ignore[attr-defined]
+    assert result.answer is not None and result.answer.text == "The mayor"
+    assert result.conflict and [(e.text, e.first_date) for e in result.timeline] == [
+        ("Captain Ada Lind", "2025-01-02"),
+        ("The mayor", "2025-02-03"),
+    ]
