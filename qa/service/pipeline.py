@@ -238,13 +238,12 @@ class Pipeline:
         filters: Filters | None,
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
-        spans = [s for s in spans if answers_question(question, s.text)]
-        merged = self._merge(self._rank_prior(spans), passages)
+        merged = self._answers(question, spans, passages)
         holder = self._about_holder(question, merged, threshold)
         succession = Succession(self.reader, self._answer_score, threshold)
         successors = self._successors(succession, question, holder, merged, passages)
         if successors:
-            merged = self._merge(self._rank_prior(spans + successors), passages)
+            merged = self._answers(question, spans + successors, passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
         by_key = {_merge_key(a.text): a for a in answers}  # one answer per key (_merge)
         # A holder's successors in the order they followed each other, or whom they replaced.
@@ -322,8 +321,7 @@ class Pipeline:
             return None
         older = self.retrieve(question, filters=replace(scope, until=until))
         spans = self.reader.read(question, older, top_n=SPANS_PER_QUESTION) if older else []
-        spans = [s for s in spans if answers_question(question, s.text)]
-        then = self._merge(self._rank_prior(spans), older)
+        then = self._answers(question, spans, older)
         if then and then[0].score >= threshold and same_answer(then[0].text, named.text):
             return then[0]
         return None
@@ -343,6 +341,14 @@ class Pipeline:
         found = succession.successors(question, holder, passages)
         replaced = [holder.text] + [f.text for f in found]
         return [_as_first_read(f, was, merged) for f, was in zip(found, replaced)]
+
+    def _answers(
+        self, question: str, spans: list[Answer], passages: Sequence[Passage]
+    ) -> list[Answer]:
+        """Spans read for ``question`` as its candidate answers, best first: those that can
+        answer it (``answer_type``), rank prior applied, merged and cited."""
+        fitting = [s for s in spans if answers_question(question, s.text)]
+        return self._merge(self._rank_prior(fitting), passages)
 
     def _answer_score(self, span: Answer) -> float:
         return self._rank_prior([span])[0].score
