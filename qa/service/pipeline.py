@@ -347,7 +347,9 @@ class Pipeline:
     ) -> list[Answer]:
         """Spans read for ``question`` as its candidate answers, best first: those that can
         answer it (``answer_type``), rank prior applied, merged and cited."""
-        fitting = [s for s in spans if answers_question(question, s.text)]
+        fitting = [
+            s for s in spans if answers_question(question, s.text, s.context[s.end_in_context :])
+        ]
         return self._merge(self._rank_prior(fitting), passages)
 
     def _answer_score(self, span: Answer) -> float:

@@ -26,3 +26,26 @@ def test_a_quantity_question_is_answered_by_a_quantity(
     question: str, text: str, answers: bool
 ) -> None:
     assert answers_question(question, text) is answers
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "following", "answers"),
+    [
+        ("What is the salary of the director?", "Tove Aas", " said lending", False),
+        ("What is the salary of the director?", "52,000 kroner", " a year", True),
+        ("What is the membership fee of the club?", "120", " members and races", False),
+        ("What is the membership fee of the club?", "twelve", " boats.", False),
+        ("What is the membership fee of the club?", "120", " kroner a year", True),
+        ("What is the membership fee of the club?", "£29,862", " (approximately US$48,600", True),
+        ("What was the average rent in Bern?", "1108.92 Swiss francs", " (CHF) per month", True),
+        ("What was the price of the food?", "cheap", " and quick", True),
+        ("What is the cost of admission to the museum?", "free", ".", True),
+        ("What was the price of the product?", "$100", ". Sometimes", True),
+        ("What is the price of a ticket?", "the box office", "", False),
+        ("What is the cost of flocking?", "bullying", "", True),  # a cost that is not money
+    ],
+)
+def test_a_price_is_answered_by_an_amount_of_money(
+    question: str, text: str, following: str, answers: bool
+) -> None:
+    assert answers_question(question, text, following) is answers
