@@ -44,16 +44,19 @@ def test_distractors_are_related_paragraphs_without_the_answer() -> None:
 
 
 def test_negatives_never_contain_the_gold_answer() -> None:
-    positives = [
+    tower = " ".join(PARAGRAPHS)
+    positives = [example("When was it completed?", tower, "1889", group="tower")]
+    positives += [
         example(f"When was it completed {i}?", PARAGRAPHS[0], "1889", group=f"g{i % 3}")
         for i in range(30)
     ]
     positives += [
         example(f"How tall {i}?", PARAGRAPHS[1], "330 metres", group=f"g{i % 3}") for i in range(30)
     ]
-    mixed = data.add_negatives(positives, 0.5, 0.5, random.Random(0))
+    mixed = data.add_negatives(positives, 0.5, 0.5, random.Random(0), 1.0)
     negatives = [e for e in mixed if e.answer_start is None]
     assert negatives and mixed[: len(positives)] == positives
+    assert {n.id.split("#")[1] for n in negatives} == {"neg", "hard", "cut"}
     for negative in negatives:
         original = next(p for p in positives if p.question == negative.question)
         assert all(g.lower() not in negative.context.lower() for g in original.golds)
@@ -64,6 +67,15 @@ def tokenizer():
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(SHIPPED_READERS["fast"])
+
+
+def test_a_cut_paragraph_keeps_every_sentence_but_the_answers() -> None:
+    tower = " ".join(PARAGRAPHS)
+    cut = data.without_answer_sentence(example("How tall is the tower?", tower, "330 metres"))
+    assert cut == f"{PARAGRAPHS[0]} {PARAGRAPHS[2]}"
+    assert data.without_answer_sentence(example("When?", PARAGRAPHS[0], "1889")) is None
+    repeated = f"{PARAGRAPHS[0]} It opened in 1889."
+    assert data.without_answer_sentence(example("When?", repeated, "1889")) is None
 
 
 def test_features_point_at_the_answer_tokens_or_at_cls(tokenizer) -> None:

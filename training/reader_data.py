@@ -145,6 +145,9 @@ def validation_slice(
     )
 
 
+_SENTENCE = re.compile(r"\S.*?(?:[.!?](?=\s|$)|$)", re.S)
+
+
 @functools.cache
 def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"\w+", text.lower()) if len(w) > 2)
@@ -174,13 +177,34 @@ def group_contexts(examples: list[Example]) -> dict[str, list[str]]:
     return {group: list(contexts) for group, contexts in groups.items()}
 
 
+def without_answer_sentence(example: Example) -> str | None:
+    """The example's paragraph less the sentences that hold its answer, when what is left
+    neither gives the answer nor is empty."""
+    if example.answer_start is None:
+        return None
+    end = example.answer_start + len(example.answer_text)
+    kept = [
+        m.group()
+        for m in _SENTENCE.finditer(example.context)
+        if m.end() <= example.answer_start or m.start() >= end
+    ]
+    context = " ".join(s.strip() for s in kept)
+    return context if context and _lacks_answer(example, context) else None
+
+
 def add_negatives(
-    examples: list[Example], random_ratio: float, hard_ratio: float, rng: random.Random
+    examples: list[Example],
+    random_ratio: float,
+    hard_ratio: float,
+    rng: random.Random,
+    deletion_ratio: float,
 ) -> list[Example]:
     """Pair some answerable questions with a context that lacks their answer.
 
     Random contexts teach the easy case; hard ones (a related paragraph of the same article)
-    teach the reader not to trust a passage just because it is on topic.
+    teach the reader not to trust a passage just because it is on topic; the paragraph less
+    its answer's sentence (``deletion_ratio``) teaches it not to give a number or a name of the
+    right kind that answers something else ("home to 1,850 people" for "How many visitors").
     """
     answerable = [e for e in examples if e.answer_start is not None]
     contexts = sorted({e.context for e in examples})
@@ -198,6 +222,12 @@ def add_negatives(
                 Example(
                     example.id + "#hard", example.question, context, None, "", (), example.group
                 )
+            )
+    for example in rng.sample(answerable, int(len(answerable) * deletion_ratio)):
+        context = without_answer_sentence(example)
+        if context is not None:
+            negatives.append(
+                Example(example.id + "#cut", example.question, context, None, "", (), example.group)
             )
     return examples + negatives
 

@@ -188,7 +188,11 @@ def prepare_data(args: argparse.Namespace, tokenizer: Any) -> TrainingSet:
     questions = len(train_examples)
     unanswerable = sum(e.answer_start is None for e in train_examples)
     train_examples = add_negatives(
-        train_examples, args.negative_ratio, args.hard_negative_ratio, rng
+        train_examples,
+        args.negative_ratio,
+        args.hard_negative_ratio,
+        rng,
+        args.deletion_negative_ratio,
     )
     features = featurize(train_examples, tokenizer, args.max_seq_len, args.doc_stride, rng)
     validation, validation_unanswerable = validation_slice(data, args.validation_size, args.seed)
@@ -586,6 +590,12 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.3,
         help="share paired with a related paragraph",
+    )
+    parser.add_argument(
+        "--deletion-negative-ratio",
+        type=float,
+        default=0.0,
+        help="share paired with their paragraph less the answer's sentence",
     )
     parser.add_argument(
         "--validation-size", type=int, default=400, help="per kind: answerable and unanswerable"
