@@ -1,4 +1,4 @@
-"""Which spans can answer a question that asks for a quantity."""
+"""Which spans can answer a question that asks for a quantity or a price."""
 
 from __future__ import annotations
 
@@ -16,8 +16,13 @@ from qa.service.answer_type import answers_question
         ("How many pupils does the school have?", "several hundred", True),
         ("How much will the bridge cost?", "$4.2 million", True),
         ("How much will the bridge cost?", "the council", False),
-        ("How long is the tunnel?", "3 kilometres", True),
-        ("How often does he travel alone?", "rarely", True),  # a frequency, not a quantity
+        ("How much is the conductor paid?", "Lena Strand", False),
+        ("How many seats did the party win?", "every seat", True),
+        ("How old was the lighthouse?", "a century", True),
+        ("How long did the strike last?", "until the war ended", True),  # held to no rule
+        ("How much influence did he have?", "little", True),
+        ("What do meteorites absorb that tells how old they are?", "cosmic radiation", True),
+        ("How often does he travel alone?", "rarely", True),
         ("Who is the mayor?", "Sara Dahl", True),
         ("When did it open?", "on Monday", True),
     ],
@@ -41,6 +46,8 @@ def test_a_quantity_question_is_answered_by_a_quantity(
         ("What was the price of the food?", "cheap", " and quick", True),
         ("What is the cost of admission to the museum?", "free", ".", True),
         ("What was the price of the product?", "$100", ". Sometimes", True),
+        ("How much were they ordered to pay?", "£23,000", " damages for a strike", True),
+        ("How much more did it cost?", "almost 10 times the price", "", True),
         ("What is the price of a ticket?", "the box office", "", False),
         ("What is the cost of flocking?", "bullying", "", True),  # a cost that is not money
     ],
