@@ -18,12 +18,15 @@ _NO_OTHER_QUESTION_BEFORE = r"^(?:(?!\b(?:what|which|who|whom|where|why|when)\b)
 _ASKS_COUNT = re.compile(_NO_OTHER_QUESTION_BEFORE + r"\bhow\s+(?:many|old)\b", re.I)
 # "What is the (membership) fee ...", "How much is he paid?": the thing asked is a price. Not
 # "the cost of" (the cost of flocking is bullying), not "charges" (a charge of vandalism).
-_ASKS_MONEY = re.compile(
+_ASKS_PRICE = re.compile(
     r"^\s*what\s+(?:is|was|are|were|will\s+be)\s+the\s+(?:[a-z-]+\s+)?"
-    r"(?:salary|salaries|wages?|fees?|prices?|fares?|rent|tuition|tolls?)\b"
-    rf"|{_NO_OTHER_QUESTION_BEFORE}\bhow\s+much\b(?!\s+time)"
-    r".*\b(?:cost|costs|pay|pays|paid|charge|charges|charged|earn|earns|earned|"
-    r"spend|spent|sell|sells|sold|worth)\b",
+    r"(?:salary|salaries|wages?|fees?|prices?|fares?|rent|tuition|tolls?)\b",
+    re.I,
+)
+_HOW_MUCH = re.compile(_NO_OTHER_QUESTION_BEFORE + r"\bhow\s+much\b(?!\s+time)", re.I)
+_MONEY_VERB = re.compile(
+    r"\b(?:cost|costs|pay|pays|paid|charge|charges|charged|earn|earns|earned|spend|spent|"
+    r"sell|sells|sold|worth)\b",
     re.I,
 )
 _NUMBER_WORDS = (
@@ -39,9 +42,9 @@ _NUMBER_WORDS = (
 _STATES_QUANTITY = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 # A price in words or signs: "free", "cheap", "a reasonable price", "a Spanish milled dollar".
 _PRICED_IN_WORDS = re.compile(
-    r"[$£€¥]|\b(?:free|nothing|no\s+charge|without\s+cost|cheap\w*|(?:in)?expensive|affordable|costly|pricey|reasonabl\w*|"
-    r"value|bargain|dollars?|pounds?|euros?|kron[eo]r?|crowns?|cents?|(?:half)?penny|pence|"
-    r"shillings?|francs?|yen|yuan|rupees?|pesos?)\b",
+    r"[$£€¥]|\b(?:free|nothing|no\s+charge|without\s+cost|cheap\w*|(?:in)?expensive|"
+    r"affordable|costly|pricey|reasonabl\w*|value|bargain|dollars?|pounds?|euros?|kron[eo]r?|"
+    r"crowns?|cents?|(?:half)?penny|pence|shillings?|francs?|yen|yuan|rupees?|pesos?)\b",
     re.I,
 )
 # A number and the plural noun it counts: "120 members", "twelve boats", "5 million dollars".
@@ -62,7 +65,10 @@ def asks_count(question: str) -> bool:
 
 
 def asks_money(question: str) -> bool:
-    return bool(_ASKS_MONEY.search(question))
+    if _ASKS_PRICE.search(question):
+        return True
+    how_much = _HOW_MUCH.search(question)
+    return bool(how_much and _MONEY_VERB.search(question, how_much.end()))
 
 
 def states_quantity(text: str) -> bool:
