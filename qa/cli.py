@@ -83,6 +83,8 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "rank_decay": "answer score = reader score x passage rank ^ -rank_decay",
         "conflict_ratio": "answers of other articles within this share of the best are weighed "
         "against it: when they differ, the articles disagree (and the cascade re-reads)",
+        "left_place_threshold": "a place's successor counts from this score in a later article "
+        "that says the place was left",
     },
     "serving": {
         "read_batch_questions": "questions one reader pass takes at most",

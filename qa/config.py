@@ -126,6 +126,10 @@ class Settings:
     # it: when they say something else, the articles disagree (README, "Answers that know when"),
     # and the cascade asks its accurate reader.
     conflict_ratio: float = 0.6
+    # A place's successor, read in a later article that says the place was left ("has left
+    # Fjellby"), is an answer from this score (chosen on the time set's tune half: README,
+    # "Answers that know when").
+    left_place_threshold: float = 0.01
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Serving: what one client, or one crowd, may ask of `qa serve` (README, "Deploying").
     request_deadline: float = 15.0  # seconds for a request's headers and body to arrive, in all
@@ -153,6 +157,8 @@ class Settings:
             raise SettingError("setting dense_weight must lie between 0 and 1")
         if not 0 <= self.cascade_unsure_below <= 1:
             raise SettingError("setting cascade_unsure_below must lie between 0 and 1")
+        if not 0 <= self.left_place_threshold <= 1:
+            raise SettingError("setting left_place_threshold must lie between 0 and 1")
         if self.cascade_window_sentences < 0:
             raise SettingError("setting cascade_window_sentences must be 0 or more")
         if self.cascade_window_candidates < 1:

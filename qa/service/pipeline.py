@@ -240,7 +240,9 @@ class Pipeline:
         asks_when = bool(_ASKS_WHEN.match(question))
         merged = self._answers(question, spans, passages)
         holder = self._about_holder(question, merged, threshold)
-        succession = Succession(self.reader, self._answer_score, threshold)
+        succession = Succession(
+            self.reader, self._answer_score, threshold, self.settings.left_place_threshold
+        )
         successors = self._successors(succession, question, holder, merged, passages)
         if successors:
             merged = self._answers(question, spans + successors, passages)
@@ -256,14 +258,16 @@ class Pipeline:
                 chain = [earlier]
         entries = timeline(answers, self.settings.conflict_ratio, keep=chain)
         newest = None
-        if successors:  # who replaced the holder is the latest word
+        if successors:  # who replaced the holder is the latest word, found sure enough
             newest = chain[-1]
         elif is_conflict(entries) and not _NAMES_A_TIME.search(question):
             entry = latest(entries)  # the answer of the most recent article
             newest = next(a for a in answers if same_answer(a.text, entry.text)) if entry else None
-        if newest is not None and newest.score >= threshold:
+            newest = newest if newest is not None and newest.score >= threshold else None
+        if newest is not None:
             answers = [newest] + [a for a in answers if a is not newest]
-        best = answers[0] if answers and answers[0].score >= threshold else None
+        sure = bool(answers) and (answers[0] is newest or answers[0].score >= threshold)
+        best = answers[0] if sure else None
         conflict = best is not None and is_conflict(entries)  # no disagreement beside no answer
         timings = {"retrieve": retrieve_ms, "read": read_ms, "total": retrieve_ms + read_ms}
         timings = {k: round(v, 2) for k, v in timings.items()}

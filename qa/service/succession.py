@@ -11,6 +11,12 @@ score too low beside the new one to count as a disagreement, while the new one's
 whom they replaced ("Ida Lund ..., succeeding Nils Berg"): asked "Who did Ida Lund replace?", it
 confirms the older answer, or the archive as it stood before the new holder is asked who held
 the post.
+
+A place question's successor is harder to read: "The valley's nursing school has left Fjellby;
+its classes are now held in Storvik" gives Storvik 0.046 asked "Where is the nursing school of
+the Ostra valley now, instead of Fjellby?". When the later article says in so many words that
+the holder was left ("has left Fjellby", "moved its printing from Lindvik", "after leaving
+Ostra"), that statement is the evidence of a change, and the successor counts from a lower bar.
 """
 
 from __future__ import annotations
@@ -31,6 +37,13 @@ _ASKS_WHO_HOLDS = re.compile(
 )
 # "Where is ...", "Where does ...": where something is now (not "Where was", "Where did").
 _ASKS_WHERE_NOW = re.compile(r"\s*where\s+(?:is|are|does|do)\b", re.I)
+# What comes right before a place that was left: "has left", "after leaving", "moved (its boats)
+# from", "no longer in".
+_DEPARTURE = (
+    r"\b(?:left|leaves|leaving|quit|quits|quitting|abandoned"
+    r"|(?:moved|moves|moving|relocated|relocates|relocating)\b[^.;]{0,40}?\bfrom"
+    r"|no\s+longer\s+(?:in|at|on))\s+(?:the\s+)?"
+)
 
 
 def asks_about_now(question: str) -> bool:
@@ -64,6 +77,12 @@ def mentions(holder: str, passages: Sequence[Passage], after: str = "") -> dict[
     }
 
 
+def says_left(holder: str, text: str) -> bool:
+    """Whether ``text`` says that ``holder`` (a place) was left or moved away from."""
+    place = re.sub(r"^the\s+", "", holder.strip(), flags=re.I)
+    return bool(place) and re.search(_DEPARTURE + re.escape(place) + r"\b", text, re.I) is not None
+
+
 def first_date(answer: Answer) -> str | None:
     return min((c.date[:10] for c in answer.citations if c.date), default=None)
 
@@ -93,12 +112,14 @@ class Succession:
     """Asks the articles that name a holder who came after them, and who before.
 
     ``score`` gives a span its answer score (the pipeline's rank prior, by its place in the
-    passages); what scores under ``threshold`` is no answer.
+    passages); what scores under ``threshold`` is no answer, except a successor read in a passage
+    that says the holder was left (``says_left``), which counts from ``left_threshold``.
     """
 
     reader: Asking
     score: Callable[[Answer], float]
     threshold: float
+    left_threshold: float
 
     def successors(
         self, question: str, holder: Answer, passages: Sequence[Passage]
@@ -110,6 +131,9 @@ class Succession:
         while since is not None and (later := mentions(name, passages, after=since)):
             found = self._ask(successor_question(question, name), list(later), passages)
             if found is None or same_answer(found.text, name):
+                break
+            text = passages[found.passage_index].text
+            if found.score < (self.left_threshold if says_left(name, text) else self.threshold):
                 break
             chain.append(found)
             name, since = found.text, later[found.passage_index]
@@ -125,14 +149,15 @@ class Succession:
         if asked is None or not named:
             return None
         found = self._ask(asked, list(named), passages)
-        return None if found is None or same_answer(found.text, holder.text) else found
+        if found is None or found.score < self.threshold or same_answer(found.text, holder.text):
+            return None
+        return found
 
     def _ask(self, question: str, places: list[int], passages: Sequence[Passage]) -> Answer | None:
-        """The best span of ``question`` in those passages, placed among all of them, if it
-        clears the threshold."""
+        """The best span of ``question`` in those passages, placed among all of them and
+        scored."""
         spans = self.reader.read(question, [passages[n] for n in places], top_n=1)
         if not spans:
             return None
         placed = replace(spans[0], passage_index=places[spans[0].passage_index])
-        placed = replace(placed, score=self.score(placed))
-        return placed if placed.score >= self.threshold else None
+        return replace(placed, score=self.score(placed))

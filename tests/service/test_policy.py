@@ -171,6 +171,43 @@ def test_no_successor_unless_sure_and_asked_about_now(
     assert not result.conflict and result.timeline == []
 
 
+@pytest.mark.parametrize(
+    ("later", "moved"),
+    [
+        ("The school has left Fjellby; its classes are held in Storvik.", True),
+        ("The school in Fjellby gave a concert in Storvik.", False),  # names it, no move
+    ],
+)
+def test_a_place_left_in_a_later_article_lets_a_less_sure_successor_count(
+    later: str, moved: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes import ARTICLES
+
+    from qa.schema import Article
+
+    monkeypatch.setitem(
+        ARTICLES, "a", Article("a", "School", "The school is in Fjellby.", "2025-01-02", None)
+    )
+    monkeypatch.setitem(ARTICLES, "b", Article("b", "School news", later, "2025-02-03", None))
+    spans = [span("a", "Fjellby", 0.9, 0), span("b", "Fjellby", 0.5, 1)]
+    pipeline, _, reading = fake_pipeline(
+        spans, rank_decay=0.0, no_answer_threshold=0.3, left_place_threshold=0.01
+    )
+    reading.by_question["Where is the school now, instead of Fjellby?"] = [
+        span("b", "Storvik", 0.05, 0)  # under the no-answer threshold, over the left place's
+    ]
+    result = pipeline.ask("Where is the school?")
+    assert result.answer is not None
+    if moved:
+        assert (result.answer.text, result.answer.score) == ("Storvik", 0.05)
+        assert result.conflict and [(e.text, e.first_date) for e in result.timeline] == [
+            ("Fjellby", "2025-01-02"),
+            ("Storvik", "2025-02-03"),
+        ]
+    else:
+        assert result.answer.text == "Fjellby" and not result.conflict
+
+
 def test_no_disagreement_is_shown_beside_no_answer() -> None:
     spans = [span("a", "nine", 0.2, 0), span("b", "Ada Lind", 0.18, 1)]
     result = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)[0].ask("Who is it?")

@@ -9,6 +9,7 @@ from qa.service.succession import (
     asks_about_now,
     mentions,
     predecessor_question,
+    says_left,
     successor_question,
 )
 
@@ -54,3 +55,24 @@ def test_mentions_are_dated_passages_that_name_the_holder_after_a_date() -> None
     assert mentions("ada lind", passages, after="2025-01-02") == {1: "2025-02-03"}
     assert mentions("Ada Lind", passages, after="2025-02-03") == {}  # nothing newer
     assert mentions("the mayor", passages) == {1: "2025-02-03"}
+
+
+@pytest.mark.parametrize(
+    ("holder", "text", "left"),
+    [
+        ("Fjellby", "The school has left Fjellby; it now teaches in Storvik.", True),
+        ("the old mill", "After leaving the old mill, the bakery opened by the quay.", True),
+        ("Lindvik", "The paper moved its printing presses from Lindvik to Bergen.", True),
+        ("Ostra", "The club relocated from Ostra last spring.", True),
+        ("the harbour square", "The market is no longer on the harbour square.", True),
+        ("Lindvik", "The Gazette, printed in Lindvik, turned fifty.", False),
+        ("Sandvik beach", "The club keeps its boats in a boathouse at Sandvik beach.", False),
+        ("Bergen", "Musicians come from Bergen every year.", False),  # not a move
+        ("Fjellby", "She left Fjellbyen in May.", False),  # another place
+        ("Storvik", "The school has left Fjellby; it now teaches in Storvik.", False),
+    ],
+)
+def test_a_place_left_is_named_right_after_a_word_of_leaving(
+    holder: str, text: str, left: bool
+) -> None:
+    assert says_left(holder, text) is left
