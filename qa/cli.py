@@ -85,6 +85,8 @@ SETTING_GROUPS: dict[str, dict[str, str]] = {
         "against it: when they differ, the articles disagree (and the cascade re-reads)",
         "left_place_threshold": "a place's successor counts from this score in a later article "
         "that says the place was left",
+        "locating_phrase_ratio": "asked where, a span with its locating phrase stands in for the "
+        "span when it scores at least this share of it (above 1: never)",
     },
     "serving": {
         "read_batch_questions": "questions one reader pass takes at most",

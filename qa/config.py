@@ -130,6 +130,10 @@ class Settings:
     # Fjellby"), is an answer from this score (chosen on the time set's tune half: README,
     # "Answers that know when").
     left_place_threshold: float = 0.01
+    # Asked where, a span followed by its locating phrase ("a shed" + " behind the railway
+    # station") stands in for the span when it scores at least this share of it (chosen on the
+    # time set's tune half and SQuADShifts' where-questions: README, "Answers that know when").
+    locating_phrase_ratio: float = 0.5
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Serving: what one client, or one crowd, may ask of `qa serve` (README, "Deploying").
     request_deadline: float = 15.0  # seconds for a request's headers and body to arrive, in all
@@ -157,6 +161,8 @@ class Settings:
             raise SettingError("setting dense_weight must lie between 0 and 1")
         if not 0 <= self.cascade_unsure_below <= 1:
             raise SettingError("setting cascade_unsure_below must lie between 0 and 1")
+        if self.locating_phrase_ratio < 0:
+            raise SettingError("setting locating_phrase_ratio must be 0 or more")
         if not 0 <= self.left_place_threshold <= 1:
             raise SettingError("setting left_place_threshold must lie between 0 and 1")
         if self.cascade_window_sentences < 0:

@@ -30,7 +30,14 @@ from qa.retrieval.retriever import HybridRetriever
 from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
-from qa.service.succession import Succession, asks_about_now, first_date, older_answer
+from qa.service.place_phrase import asks_where, with_locating_phrase
+from qa.service.succession import (
+    Succession,
+    asks_about_now,
+    first_date,
+    names_place,
+    older_answer,
+)
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
 # A question that names a year or a moment in time asks about then, not about the latest word.
@@ -248,8 +255,10 @@ class Pipeline:
             merged = self._answers(question, spans + successors, passages)
         answers = [_with_resolved_date(a, asks_when) for a in merged]
         by_key = {_merge_key(a.text): a for a in answers}  # one answer per key (_merge)
-        # A holder's successors in the order they followed each other, or whom they replaced.
-        chain = [by_key[_merge_key(s.text)] for s in successors]
+        # A holder and its successors in the order they followed each other, or whom it replaced.
+        chain = []
+        if holder is not None and successors:
+            chain = [by_key[_merge_key(s.text)] for s in [holder, *successors]]
         if holder and not chain:
             earlier = self._predecessor(succession, question, answers, passages, threshold, filters)
             if earlier is not None:
@@ -306,11 +315,14 @@ class Pipeline:
         threshold: float,
         filters: Filters | None,
     ) -> Answer | None:
-        """Whom the shown holder replaced, as the holder's own passages name them, when an older
-        article gives that answer: one of ``answers``, or else the answer to the question asked
-        of the archive as it stood the day before the holder's first article (a growing archive
-        may crowd that article out of the passages read)."""
+        """Whom the shown holder replaced, or the place it left, as the holder's own passages
+        name them, when an older article gives that answer: one of ``answers``, or else the
+        answer to the question asked of the archive as it stood the day before the holder's
+        first article (a growing archive may crowd that article out of the passages read)."""
         holder = answers[0]
+        left = succession.left_place(question, holder, answers[1:], passages)
+        if left is not None:
+            return left
         named = succession.named_predecessor(question, holder, passages)
         since = first_date(holder)
         if named is None or since is None:
@@ -354,6 +366,8 @@ class Pipeline:
         fitting = [
             s for s in spans if answers_question(question, s.text, s.context[s.end_in_context :])
         ]
+        if asks_where(question):
+            fitting = with_locating_phrase(fitting, self.settings.locating_phrase_ratio)
         return self._merge(self._rank_prior(fitting), passages)
 
     def _answer_score(self, span: Answer) -> float:
@@ -405,7 +419,8 @@ class Pipeline:
 
 def _as_first_read(successor: Answer, replaced: str, merged: list[Answer]) -> Answer:
     """The successor in the words the question's own reading liked best in its article ("old
-    school yard" for "school yard"), not in words that also name what it replaced, with the
+    school yard" for "school yard"), not in words that also name what it replaced (even in short:
+    "harbour warehouse ... Eidet" for Eidet, replacing "a warehouse on the harbour"), with the
     confidence of the question that found it; as it is when that reading did not find it."""
     found = next(
         (
@@ -413,6 +428,7 @@ def _as_first_read(successor: Answer, replaced: str, merged: list[Answer]) -> An
             for a in merged  # best first
             if same_answer(a.text, successor.text)
             and not same_answer(a.text, replaced)
+            and not names_place(replaced, a.text)
             and any(c.article_id == successor.article_id for c in a.citations)
         ),
         None,

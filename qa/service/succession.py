@@ -17,6 +17,8 @@ its classes are now held in Storvik" gives Storvik 0.046 asked "Where is the nur
 the Ostra valley now, instead of Fjellby?". When the later article says in so many words that
 the holder was left ("has left Fjellby", "moved its printing from Lindvik", "after leaving
 Ostra"), that statement is the evidence of a change, and the successor counts from a lower bar.
+The other way, when the shown place's own article says an older article's answer was left
+("relocated from the church hall to the new culture house"), that answer is what it replaced.
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ _ASKS_WHERE_NOW = re.compile(r"\s*where\s+(?:is|are|does|do)\b", re.I)
 _DEPARTURE = (
     r"\b(?:left|leaves|leaving|quit|quits|quitting|abandoned"
     r"|(?:moved|moves|moving|relocated|relocates|relocating)\b[^.;]{0,40}?\bfrom"
-    r"|no\s+longer\s+(?:in|at|on))\s+(?:the\s+)?"
+    r"|no\s+longer\s+(?:in|at|on))\s+"
+)
+# Words before a place named again in fewer words ("from the railway station shed"), but not one
+# that starts what comes next ("left Fjellby for Storvik").
+_MODIFIERS = r"(?:(?!(?:for|to|and|or|but|into|in|at|on|with|after|before)\b)[\w'’-]+\s+){0,3}?"
+_PREPOSITION = re.compile(
+    r"\s+(?:on|at|in|by|behind|of|near|beside|next\s+to|off|above|below|under|across)\s+", re.I
 )
 
 
@@ -67,20 +75,46 @@ def mentions(holder: str, passages: Sequence[Passage], after: str = "") -> dict[
     """The dated passages that name ``holder``, dated after ``after`` (an ISO date): index ->
     date."""
     name = holder.casefold()
+    return _dated(passages, after, lambda text: name in text.casefold())
+
+
+def leaving(holder: str, passages: Sequence[Passage], after: str = "") -> dict[int, str]:
+    """The dated passages that say ``holder`` (a place) was left, dated after ``after``."""
+    return _dated(passages, after, lambda text: says_left(holder, text))
+
+
+def _dated(passages: Sequence[Passage], after: str, says: Callable[[str], bool]) -> dict[int, str]:
     return {
         n: passage.citation.date[:10]
         for n, passage in enumerate(passages)
         if passage.citation is not None
         and passage.citation.date
         and passage.citation.date[:10] > after
-        and name in passage.text.casefold()
+        and says(passage.text)
     }
 
 
 def says_left(holder: str, text: str) -> bool:
-    """Whether ``text`` says that ``holder`` (a place) was left or moved away from."""
-    place = re.sub(r"^the\s+", "", holder.strip(), flags=re.I)
-    return bool(place) and re.search(_DEPARTURE + re.escape(place) + r"\b", text, re.I) is not None
+    """Whether ``text`` says that ``holder`` (a place) was left or moved away from, naming it in
+    full or by its head word ("the railway station shed" for "a shed behind the railway
+    station")."""
+    head = _head(holder)
+    pattern = _DEPARTURE + _MODIFIERS + re.escape(head) + r"\b"
+    return bool(head) and re.search(pattern, text, re.I) is not None
+
+
+def names_place(place: str, text: str) -> bool:
+    """Whether ``text`` names ``place`` by its head word ("harbour warehouse" for "a warehouse on
+    the harbour")."""
+    head = _head(place)
+    return bool(head) and re.search(r"\b" + re.escape(head) + r"\b", text, re.I) is not None
+
+
+def _head(place: str) -> str:
+    """The word a place keeps when named again in fewer words: "a shed behind the railway
+    station" -> "shed", "Lindvik bus station" -> "station"."""
+    words = _PREPOSITION.split(place.strip(), maxsplit=1)[0].split()
+    return words[-1] if words else ""
 
 
 def first_date(answer: Answer) -> str | None:
@@ -128,8 +162,10 @@ class Succession:
         that, and so on: spans as read, placed in ``passages``, scored."""
         chain: list[Answer] = []
         name, since = holder.text, first_date(holder)
-        while since is not None and (later := mentions(name, passages, after=since)):
-            found = self._ask(successor_question(question, name), list(later), passages)
+        while since is not None and (
+            later := mentions(name, passages, after=since) | leaving(name, passages, after=since)
+        ):
+            found = self._ask(successor_question(question, name), sorted(later), passages)
             if found is None or same_answer(found.text, name):
                 break
             text = passages[found.passage_index].text
@@ -152,6 +188,26 @@ class Succession:
         if found is None or found.score < self.threshold or same_answer(found.text, holder.text):
             return None
         return found
+
+    def left_place(
+        self, question: str, holder: Answer, answers: Sequence[Answer], passages: Sequence[Passage]
+    ) -> Answer | None:
+        """The older answer that the holder's own passages say was left, for a place ("moved
+        from the church hall to the new culture house"): one of ``answers``, or None."""
+        since = first_date(holder)
+        if since is None or not _ASKS_WHERE_NOW.match(question):
+            return None
+        own = [passages[n].text for n in mentions(holder.text, passages)]
+        return next(
+            (
+                a
+                for a in answers
+                if (first_date(a) or since) < since
+                and not same_answer(a.text, holder.text)
+                and any(says_left(a.text, text) for text in own)
+            ),
+            None,
+        )
 
     def _ask(self, question: str, places: list[int], passages: Sequence[Passage]) -> Answer | None:
         """The best span of ``question`` in those passages, placed among all of them and

@@ -208,6 +208,51 @@ def test_a_place_left_in_a_later_article_lets_a_less_sure_successor_count(
         assert result.answer.text == "Fjellby" and not result.conflict
 
 
+@pytest.mark.parametrize(
+    ("newer", "left"),
+    [
+        ("The school moved from Fjellby to Storvik.", True),
+        ("The school in Storvik took pupils from Fjellby.", False),  # names it, no move
+    ],
+)
+def test_an_older_place_the_new_ones_article_says_was_left_is_a_disagreement(
+    newer: str, left: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes import ARTICLES
+
+    from qa.schema import Article
+
+    older = Article("a", "School", "The school is in Fjellby.", "2025-01-02", None)
+    monkeypatch.setitem(ARTICLES, "a", older)
+    monkeypatch.setitem(ARTICLES, "b", Article("b", "School news", newer, "2025-02-03", None))
+    # Fjellby scores too low beside Storvik to count as a disagreement by score alone.
+    spans = [span("b", "Storvik", 0.9, 1), span("a", "Fjellby", 0.2, 0)]
+    pipeline = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)[0]
+    result = pipeline.ask("Where is the school?")
+    assert result.answer is not None and result.answer.text == "Storvik"
+    assert result.conflict is left
+    if left:
+        assert [(e.text, e.first_date) for e in result.timeline] == [
+            ("Fjellby", "2025-01-02"),
+            ("Storvik", "2025-02-03"),
+        ]
+
+
+def test_asked_where_a_place_is_shown_with_its_locating_phrase(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fakes import ARTICLES
+
+    from qa.schema import Article
+
+    text = "The school is in a shed behind the station."
+    monkeypatch.setitem(ARTICLES, "a", Article("a", "School", text, "2025-01-02", None))
+    spans = [span("a", "a shed", 0.4, 0), span("a", "a shed behind the station", 0.3, 0)]
+    pipeline = fake_pipeline(spans, rank_decay=0.0, locating_phrase_ratio=0.5)[0]
+    assert pipeline.ask("Where is the school?").answer.text == "a shed behind the station"  # type: ignore[union-attr]
+    assert pipeline.ask("What is the school in?").answer.text == "a shed"  # type: ignore[union-attr]
+
+
 def test_no_disagreement_is_shown_beside_no_answer() -> None:
     spans = [span("a", "nine", 0.2, 0), span("b", "Ada Lind", 0.18, 1)]
     result = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)[0].ask("Who is it?")
@@ -256,6 +301,32 @@ def test_a_successor_is_shown_in_the_words_the_question_itself_found() -> None:
     reading.by_question["Who replaced Captain Ada Lind?"] = [span("b", "mayor", 0.6, 0)]
     answer = pipeline.ask("Who is the captain of the ferry?").answer
     assert answer is not None and (answer.text, answer.score) == ("The mayor", 0.6)
+
+
+def test_a_successor_is_not_shown_in_words_that_name_the_holder_even_in_short() -> None:
+    spans = [
+        span("a", "Captain Ada Lind", 0.9, 0),
+        span("b", "Captain Ada Lind", 0.8, 1),
+        span("b", "Lind retired. The mayor", 0.3, 1),  # "Lind": the holder in short
+    ]
+    pipeline, _, reading = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
+    reading.by_question["Who replaced Captain Ada Lind?"] = [span("b", "mayor", 0.6, 0)]
+    answer = pipeline.ask("Who is the captain of the ferry?").answer
+    assert answer is not None and (answer.text, answer.score) == ("mayor", 0.6)
+
+
+def test_the_holder_a_successor_replaced_stays_in_the_timeline_however_low_it_scores() -> None:
+    spans = [span("a", "Captain Ada Lind", 0.35, 0), span("b", "Captain Ada Lind", 0.1, 1)]
+    pipeline, _, reading = fake_pipeline(
+        spans, rank_decay=0.0, no_answer_threshold=0.3, conflict_ratio=0.6
+    )
+    reading.by_question["Who replaced Captain Ada Lind?"] = [span("b", "The mayor", 0.9, 0)]
+    result = pipeline.ask("Who is the captain of the ferry?")  # 0.35 < 0.6 x 0.9
+    assert result.answer is not None and result.answer.text == "The mayor"
+    assert result.conflict and [e.text for e in result.timeline] == [
+        "Captain Ada Lind",
+        "The mayor",
+    ]
 
 
 def test_a_predecessor_no_passage_read_gives_is_asked_of_the_archive_before_the_holder() -> None:

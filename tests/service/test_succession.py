@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from fakes import FakeRetrieval
 
+from qa.schema import Article
 from qa.service.succession import (
     asks_about_now,
+    leaving,
     mentions,
+    names_place,
     predecessor_question,
     says_left,
     successor_question,
@@ -57,6 +60,22 @@ def test_mentions_are_dated_passages_that_name_the_holder_after_a_date() -> None
     assert mentions("the mayor", passages) == {1: "2025-02-03"}
 
 
+def test_a_later_passage_that_says_a_place_was_left_counts_though_it_names_it_in_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fakes import ARTICLES
+
+    older = "The shop works from a shed behind the station."
+    newer = "The shop relocated from the station shed to a unit in the business park."
+    monkeypatch.setitem(ARTICLES, "a", Article("a", "Shop", older, "2025-01-02", None))
+    monkeypatch.setitem(ARTICLES, "b", Article("b", "Shop moves", newer, "2025-02-03", None))
+    passages = FakeRetrieval().retrieve("Where is the shop?")
+    holder = "a shed behind the station"
+    assert mentions(holder, passages, after="2025-01-02") == {}  # not in these words
+    assert leaving(holder, passages, after="2025-01-02") == {1: "2025-02-03"}
+    assert leaving(holder, passages, after="2025-02-03") == {}
+
+
 @pytest.mark.parametrize(
     ("holder", "text", "left"),
     [
@@ -70,9 +89,19 @@ def test_mentions_are_dated_passages_that_name_the_holder_after_a_date() -> None
         ("Bergen", "Musicians come from Bergen every year.", False),  # not a move
         ("Fjellby", "She left Fjellbyen in May.", False),  # another place
         ("Storvik", "The school has left Fjellby; it now teaches in Storvik.", False),
+        ("Storvik", "The school has left Fjellby for Storvik.", False),
+        ("a shed by the station", "It relocated from the station shed to Eidet.", True),
+        ("Lindvik bus station", "The company has quit the bus station.", True),
     ],
 )
 def test_a_place_left_is_named_right_after_a_word_of_leaving(
     holder: str, text: str, left: bool
 ) -> None:
     assert says_left(holder, text) is left
+
+
+def test_a_place_is_named_in_short_by_its_head_word() -> None:
+    assert names_place("a warehouse on the harbour", "left the harbour warehouse in August")
+    assert names_place("Lindvik bus station", "quit the station")
+    assert not names_place("a warehouse on the harbour", "the sports centre at Eidet")
+    assert not names_place("the old mill", "the miller's house")
