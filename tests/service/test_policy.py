@@ -8,6 +8,7 @@ from fakes import fake_pipeline, span
 from qa.config import Settings
 from qa.retrieval.filters import Filters
 from qa.service.pipeline import Pipeline
+from qa.service.timeline import TimelineEntry
 
 
 def test_spans_from_lower_ranked_passages_are_discounted_by_the_rank_prior() -> None:
@@ -171,6 +172,24 @@ def test_no_successor_unless_sure_and_asked_about_now(
     assert not result.conflict and result.timeline == []
 
 
+SCHOOL_MOVED = [("Fjellby", "2025-01-02"), ("Storvik", "2025-02-03")]
+
+
+def dated(timeline: list[TimelineEntry]) -> list[tuple[str, str | None]]:
+    return [(e.text, e.first_date) for e in timeline]
+
+
+def school_articles(monkeypatch: pytest.MonkeyPatch, newer: str) -> None:
+    """Article "a" (2025-01-02) has the school in Fjellby; "b" (2025-02-03) says ``newer``."""
+    from fakes import ARTICLES
+
+    from qa.schema import Article
+
+    older = Article("a", "School", "The school is in Fjellby.", "2025-01-02", None)
+    monkeypatch.setitem(ARTICLES, "a", older)
+    monkeypatch.setitem(ARTICLES, "b", Article("b", "School news", newer, "2025-02-03", None))
+
+
 @pytest.mark.parametrize(
     ("later", "moved"),
     [
@@ -181,14 +200,7 @@ def test_no_successor_unless_sure_and_asked_about_now(
 def test_a_place_left_in_a_later_article_lets_a_less_sure_successor_count(
     later: str, moved: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fakes import ARTICLES
-
-    from qa.schema import Article
-
-    monkeypatch.setitem(
-        ARTICLES, "a", Article("a", "School", "The school is in Fjellby.", "2025-01-02", None)
-    )
-    monkeypatch.setitem(ARTICLES, "b", Article("b", "School news", later, "2025-02-03", None))
+    school_articles(monkeypatch, later)
     spans = [span("a", "Fjellby", 0.9, 0), span("b", "Fjellby", 0.5, 1)]
     pipeline, _, reading = fake_pipeline(
         spans, rank_decay=0.0, no_answer_threshold=0.3, left_place_threshold=0.01
@@ -200,10 +212,7 @@ def test_a_place_left_in_a_later_article_lets_a_less_sure_successor_count(
     assert result.answer is not None
     if moved:
         assert (result.answer.text, result.answer.score) == ("Storvik", 0.05)
-        assert result.conflict and [(e.text, e.first_date) for e in result.timeline] == [
-            ("Fjellby", "2025-01-02"),
-            ("Storvik", "2025-02-03"),
-        ]
+        assert result.conflict and dated(result.timeline) == SCHOOL_MOVED
     else:
         assert result.answer.text == "Fjellby" and not result.conflict
 
@@ -218,13 +227,7 @@ def test_a_place_left_in_a_later_article_lets_a_less_sure_successor_count(
 def test_an_older_place_the_new_ones_article_says_was_left_is_a_disagreement(
     newer: str, left: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fakes import ARTICLES
-
-    from qa.schema import Article
-
-    older = Article("a", "School", "The school is in Fjellby.", "2025-01-02", None)
-    monkeypatch.setitem(ARTICLES, "a", older)
-    monkeypatch.setitem(ARTICLES, "b", Article("b", "School news", newer, "2025-02-03", None))
+    school_articles(monkeypatch, newer)
     # Fjellby scores too low beside Storvik to count as a disagreement by score alone.
     spans = [span("b", "Storvik", 0.9, 1), span("a", "Fjellby", 0.2, 0)]
     pipeline = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)[0]
@@ -232,10 +235,7 @@ def test_an_older_place_the_new_ones_article_says_was_left_is_a_disagreement(
     assert result.answer is not None and result.answer.text == "Storvik"
     assert result.conflict is left
     if left:
-        assert [(e.text, e.first_date) for e in result.timeline] == [
-            ("Fjellby", "2025-01-02"),
-            ("Storvik", "2025-02-03"),
-        ]
+        assert dated(result.timeline) == SCHOOL_MOVED
 
 
 def test_asked_where_a_place_is_shown_with_its_locating_phrase(
