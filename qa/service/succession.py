@@ -162,14 +162,16 @@ class Succession:
         that, and so on: spans as read, placed in ``passages``, scored."""
         chain: list[Answer] = []
         name, since = holder.text, first_date(holder)
+        place = bool(_ASKS_WHERE_NOW.match(question))
         while since is not None and (
-            later := mentions(name, passages, after=since) | leaving(name, passages, after=since)
+            later := mentions(name, passages, after=since)
+            | (leaving(name, passages, after=since) if place else {})
         ):
             found = self._ask(successor_question(question, name), sorted(later), passages)
             if found is None or same_answer(found.text, name):
                 break
-            text = passages[found.passage_index].text
-            if found.score < (self.left_threshold if says_left(name, text) else self.threshold):
+            left = place and says_left(name, passages[found.passage_index].text)
+            if found.score < (self.left_threshold if left else self.threshold):
                 break
             chain.append(found)
             name, since = found.text, later[found.passage_index]

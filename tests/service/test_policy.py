@@ -217,6 +217,23 @@ def test_a_place_left_in_a_later_article_lets_a_less_sure_successor_count(
         assert result.answer.text == "Fjellby" and not result.conflict
 
 
+def test_a_person_left_behind_gets_no_lower_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fakes import ARTICLES
+
+    from qa.schema import Article
+
+    newer = "The ferry left Ada Lind behind; Ole Berg steered it."
+    monkeypatch.setitem(ARTICLES, "b", Article("b", "Ferry news", newer, "2025-02-03", None))
+    spans = [span("a", "Ada Lind", 0.9, 0), span("b", "Ada Lind", 0.5, 1)]
+    pipeline, _, reading = fake_pipeline(
+        spans, rank_decay=0.0, no_answer_threshold=0.3, left_place_threshold=0.01
+    )
+    reading.by_question["Who replaced Ada Lind?"] = [span("b", "Ole Berg", 0.05, 0)]
+    result = pipeline.ask("Who is the captain?")  # a post, not a place: 0.05 is no answer
+    assert result.answer is not None and result.answer.text == "Ada Lind"
+    assert not result.conflict
+
+
 @pytest.mark.parametrize(
     ("newer", "left"),
     [
