@@ -163,15 +163,16 @@ class Succession:
         chain: list[Answer] = []
         name, since = holder.text, first_date(holder)
         place = bool(_ASKS_WHERE_NOW.match(question))
-        while since is not None and (
-            later := mentions(name, passages, after=since)
-            | (leaving(name, passages, after=since) if place else {})
-        ):
+        while since is not None:
+            left = leaving(name, passages, after=since) if place else {}
+            later = mentions(name, passages, after=since) | left
+            if not later:
+                break
             found = self._ask(successor_question(question, name), sorted(later), passages)
             if found is None or same_answer(found.text, name):
                 break
-            left = place and says_left(name, passages[found.passage_index].text)
-            if found.score < (self.left_threshold if left else self.threshold):
+            bar = self.left_threshold if found.passage_index in left else self.threshold
+            if found.score < bar:
                 break
             chain.append(found)
             name, since = found.text, later[found.passage_index]
