@@ -14,10 +14,11 @@ from dataclasses import replace
 from qa.schema import Answer
 
 _ASKS_WHERE = re.compile(r"\s*where\b", re.I)
+# Words that start a place's locating phrase (also where ``succession`` finds a place's head).
+LOCATING_WORDS = r"behind|on|in|at|by|above|below|near|beside|next\s+to|off|under|across"
 # One locating phrase and nothing after it: " behind the railway station", " on the quay".
 _LOCATING = re.compile(
-    r"\s+(?:behind|on|in|at|by|above|below|near|beside|next\s+to|opposite|off|under|across"
-    r"|outside|inside)\s+[^.,;:!?]+",
+    rf"\s+(?:{LOCATING_WORDS}|opposite|outside|inside)\s+[^.,;:!?]+",
     re.I,
 )
 

@@ -30,6 +30,7 @@ from typing import Protocol
 
 from qa.reading.agreement import same_answer
 from qa.schema import Answer, Passage
+from qa.service.place_phrase import LOCATING_WORDS
 
 # "Who is ...", "Who leads ...": whoever holds a post now (not "Who was", nor "Who sings").
 _ASKS_WHO_HOLDS = re.compile(
@@ -49,9 +50,8 @@ _DEPARTURE = (
 # Words before a place named again in fewer words ("from the railway station shed"), but not one
 # that starts what comes next ("left Fjellby for Storvik").
 _MODIFIERS = r"(?:(?!(?:for|to|and|or|but|into|in|at|on|with|after|before)\b)[\w'’-]+\s+){0,3}?"
-_PREPOSITION = re.compile(
-    r"\s+(?:on|at|in|by|behind|of|near|beside|next\s+to|off|above|below|under|across)\s+", re.I
-)
+# What ends a place's head: a locating phrase, or "of" ("the cellar of the Grand Hotel").
+_PREPOSITION = re.compile(rf"\s+(?:{LOCATING_WORDS}|of)\s+", re.I)
 
 
 def asks_about_now(question: str) -> bool:
