@@ -47,11 +47,13 @@ def main() -> None:
         if spans:
             read.append((q, spans))
     rows = []
+    lowest = min(r for r in RATIOS if r is not None)
     for ratio in RATIOS:
-        scores = [best_over_golds(shown(spans, ratio).text, q.answers) for q, spans in read]
-        changed = [(q, spans) for q, spans in read if shown(spans, ratio) is not spans[0]]
-        for q, spans in changed if ratio == min(r for r in RATIOS if r is not None) else []:
-            print(f"  {spans[0].text!r} -> {shown(spans, ratio).text!r} (gold {q.answers[0]!r})")
+        answers = [shown(spans, ratio) for _, spans in read]
+        scores = [best_over_golds(a.text, q.answers) for (q, _), a in zip(read, answers)]
+        changed = [(q, spans[0], a) for (q, spans), a in zip(read, answers) if a is not spans[0]]
+        for q, first, answer in changed if ratio == lowest else []:
+            print(f"  {first.text!r} -> {answer.text!r} (gold {q.answers[0]!r})")
         rows.append(
             [
                 "as read" if ratio is None else ratio,
