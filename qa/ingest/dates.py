@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 # Absolute dates only: "yesterday" in an article's metadata has no day to be relative to.
@@ -92,18 +93,39 @@ def resolved_date(
     2024-11-07 is 2024-11-04, and 2024-11-11 where the sentence looks ahead ("will meet on
     Monday"); "in March" is 2024-03; "last week" the Monday of that week. None when there is
     nothing to resolve, or no article date to resolve it from."""
-    if not article_date:
-        return None
-    try:
-        base = datetime.date.fromisoformat(article_date[:10])
-    except ValueError:
+    base = _day(article_date)
+    if base is None:
         return None
     ahead = bool(_LOOKS_AHEAD.search(sentence))
     for text in (span, sentence) if search_sentence else (span,):
-        for match in _RELATIVE.finditer(text):
-            if _is_a_date(match.group(0)):
-                return _resolve(match.group(0), base, ahead)
+        for found in _relative_dates(text, base, ahead):
+            return found
     return None
+
+
+# A year a sentence names outright: "in 2027", "the 2023 season" (not "1,850" or "20245").
+_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?![\d,.]\d)")
+
+
+def dates_named(sentence: str, article_date: str | None) -> list[str]:
+    """Every date ``sentence`` names, as ISO day, month or year: its relative and partial dates
+    seen from the article's date (``resolved_date``), and the years it names outright."""
+    base = _day(article_date)
+    relative = _relative_dates(sentence, base, bool(_LOOKS_AHEAD.search(sentence))) if base else []
+    return [*relative, *_YEAR.findall(sentence)]
+
+
+def _day(iso: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(iso[:10]) if iso else None
+    except ValueError:
+        return None
+
+
+def _relative_dates(text: str, base: datetime.date, ahead: bool) -> Iterator[str]:
+    for match in _RELATIVE.finditer(text):
+        if _is_a_date(match.group(0)) and (found := _resolve(match.group(0), base, ahead)):
+            yield found
 
 
 def _is_a_date(expression: str) -> bool:

@@ -31,6 +31,7 @@ from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
 from qa.service.place_phrase import asks_where, with_locating_phrase
+from qa.service.question_period import Period, asked_period, can_speak_of
 from qa.service.succession import (
     Succession,
     asks_about_now,
@@ -211,6 +212,7 @@ class Pipeline:
             filters or Filters(),
             self.settings.reader,
             self.retriever.build,
+            asked_period(question, _asked_on(filters)),  # "last year" moves on with the calendar
         )
 
     @staticmethod
@@ -245,8 +247,12 @@ class Pipeline:
         filters: Filters | None,
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
+        period = asked_period(question, _asked_on(filters))
+        if period is not None:
+            spans = [s for s in spans if _can_speak_of(period, s, passages)]
         merged = self._answers(question, spans, passages)
-        holder = self._about_holder(question, merged, threshold)
+        names_a_time = period is not None or bool(_NAMES_A_TIME.search(question))
+        holder = None if names_a_time else self._about_holder(question, merged, threshold)
         succession = Succession(
             self.reader, self._answer_score, threshold, self.settings.left_place_threshold
         )
@@ -269,7 +275,7 @@ class Pipeline:
         newest = None
         if successors:  # who replaced the holder is the latest word, found sure enough
             newest = chain[-1]
-        elif is_conflict(entries) and not _NAMES_A_TIME.search(question):
+        elif is_conflict(entries) and not names_a_time:
             entry = latest(entries)  # the answer of the most recent article
             newest = next(a for a in answers if same_answer(a.text, entry.text)) if entry else None
             newest = newest if newest is not None and newest.score >= threshold else None
@@ -301,7 +307,7 @@ class Pipeline:
         """The shown, dated answer to a question about who holds something, or where something
         is, now: what replaced it, or what it replaced, is asked after
         (``qa.service.succession``)."""
-        if not merged or not asks_about_now(question) or _NAMES_A_TIME.search(question):
+        if not merged or not asks_about_now(question):
             return None
         holder = merged[0]
         return holder if holder.score >= threshold and first_date(holder) else None
@@ -450,9 +456,24 @@ def _with_resolved_date(answer: Answer, asks_when: bool) -> Answer:
     answer."""
     if not answer.citations:
         return answer
-    context, start, end = answer.context, answer.start_in_context, answer.end_in_context
+    found = resolved_date(answer.text, _sentence(answer), answer.citations[0].date, asks_when)
+    return replace(answer, resolved_date=found) if found else answer
+
+
+def _sentence(span: Answer) -> str:
+    """The sentence of its passage the span lies in."""
+    context, start, end = span.context, span.start_in_context, span.end_in_context
     sentence_start = max(context.rfind(". ", 0, start), context.rfind("\n", 0, start)) + 1
     stops = [i for i in (context.find(". ", end), context.find("\n", end)) if i >= 0]
-    sentence = context[sentence_start : min(stops) + 1 if stops else len(context)]
-    found = resolved_date(answer.text, sentence, answer.citations[0].date, asks_when)
-    return replace(answer, resolved_date=found) if found else answer
+    return context[sentence_start : min(stops) + 1 if stops else len(context)]
+
+
+def _asked_on(filters: Filters | None) -> dt.date:
+    """The day a question is asked: its ``as_of``, as the archive stood then, else today."""
+    as_of = filters.as_of if filters else None
+    return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+
+
+def _can_speak_of(period: Period, span: Answer, passages: Sequence[Passage]) -> bool:
+    citation = passages[span.passage_index].citation if span.passage_index < len(passages) else None
+    return can_speak_of(period, citation.date if citation else None, _sentence(span))

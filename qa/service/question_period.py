@@ -1,0 +1,97 @@
+"""The period a question asks about ("last year", "in 2025", "next month", "two weeks ago"),
+and whether a passage can speak of it.
+
+Asked "How many visitors came to Holm island last year?", the reader finds "home to 1,850
+people" in an article written two years before, sure enough to show. An article written before
+a period began cannot report what happened in it; it can only forecast it, and then its sentence
+names the period ("will move next year", "in 2027"). Only periods a question fixes are used:
+those seen from the day it is asked (yesterday, tomorrow, last or next week, month or year, so
+long ago) and years. "In March" and "on Monday" leave the year to the reader's sense of the
+archive, and "today" or "this year" usually mean "now", which the latest word answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from qa.ingest.dates import dates_named
+
+_COUNT_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+_FROM_THE_ASKING_DAY = re.compile(
+    r"\b(?:(?P<day>yesterday|tomorrow)|(?P<side>last|next)\s+(?P<unit>week|month|year)"
+    rf"|(?P<count>\d+|{'|'.join(_COUNT_WORDS)})\s+(?P<ago_unit>day|week|month|year)s?\s+ago)\b",
+    re.IGNORECASE,
+)
+# A year that starts a period; "before 2020" or "until 2020" leaves the start open.
+_YEAR = re.compile(
+    r"(?<!\bbefore )(?<!\buntil )(?<!\btill )(?<!\bby )(?<!\bprior to )\b(?:1[89]|20)\d{2}\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # the last day in it
+
+    def overlaps(self, iso: str) -> bool:
+        """Whether the ISO day, month ("2024-08") or year ("2027") falls in the period."""
+        first, last = _bounds(iso)
+        return first <= self.end and last >= self.start
+
+
+def asked_period(question: str, asked_on: dt.date) -> Period | None:
+    """The period ``question`` fixes, seen from ``asked_on``; None when it fixes none. Several
+    (a range of years) make one period from the first's start to the last's end."""
+    periods = [_from_asking_day(m, asked_on) for m in _FROM_THE_ASKING_DAY.finditer(question)]
+    periods += [Period(*_bounds(m.group(0))) for m in _YEAR.finditer(question)]
+    if not periods:
+        return None
+    return Period(min(p.start for p in periods), max(p.end for p in periods))
+
+
+def can_speak_of(period: Period, article_date: str | None, sentence: str) -> bool:
+    """Whether a span in ``sentence`` of an article of ``article_date`` can answer a question
+    about ``period``: an undated article or one written since the period began can; an older one
+    only where its sentence names a date in the period."""
+    if not article_date or dt.date.fromisoformat(article_date[:10]) >= period.start:
+        return True
+    return any(period.overlaps(found) for found in dates_named(sentence, article_date))
+
+
+def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:
+    if match["day"]:
+        day = asked_on + dt.timedelta(days=-1 if match["day"].lower() == "yesterday" else 1)
+        return Period(day, day)
+    if match["side"]:
+        step, unit = (-1 if match["side"].lower() == "last" else 1), match["unit"].lower()
+    else:
+        count = match["count"].lower()
+        step, unit = -int(_COUNT_WORDS.get(count, count)), match["ago_unit"].lower()
+    if unit == "day":
+        day = asked_on + dt.timedelta(days=step)
+        return Period(day, day)
+    if unit == "week":
+        monday = asked_on - dt.timedelta(days=asked_on.weekday()) + dt.timedelta(weeks=step)
+        return Period(monday, monday + dt.timedelta(days=6))
+    if unit == "month":
+        months = asked_on.year * 12 + asked_on.month - 1 + step
+        return Period(*_bounds(f"{months // 12:04d}-{months % 12 + 1:02d}"))
+    return Period(*_bounds(f"{asked_on.year + step:04d}"))
+
+
+def _bounds(iso: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of an ISO day, month or year."""
+    if len(iso) == 4:
+        return dt.date(int(iso), 1, 1), dt.date(int(iso), 12, 31)
+    if len(iso) == 7:
+        year, month = int(iso[:4]), int(iso[5:7])
+        following = dt.date(year + month // 12, month % 12 + 1, 1)
+        return dt.date(year, month, 1), following - dt.timedelta(days=1)
+    day = dt.date.fromisoformat(iso[:10])
+    return day, day
