@@ -104,7 +104,7 @@ def resolved_date(
 
 
 # A year a sentence names outright: "in 2027", "the 2023 season" (not "1,850" or "20245").
-_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?![\d,.]\d)")
+_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|[,.]\d)")
 
 
 def dates_named(sentence: str, article_date: str | None) -> list[str]:

@@ -31,7 +31,12 @@ from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
 from qa.service.place_phrase import asks_where, with_locating_phrase
-from qa.service.question_period import Period, asked_period, can_speak_of
+from qa.service.question_period import (
+    asked_period,
+    can_speak_of,
+    of_the_period,
+    without_period,
+)
 from qa.service.succession import (
     Succession,
     asks_about_now,
@@ -187,8 +192,14 @@ class Pipeline:
         rankings = [self.retrieve(questions[n], top_k, filters=filters) for n in unread]
         retrieve_ms = (time.perf_counter() - started) * 1000
         read_started = time.perf_counter()
-        asks = [(questions[n], passages) for n, passages in zip(unread, rankings)]
-        spans = self.reader.read_all(asks, top_n=SPANS_PER_QUESTION) if asks else []
+        readings = [_readings(questions[n], passages) for n, passages in zip(unread, rankings)]
+        asks = [
+            (asked, passages)
+            for asked_as, passages in zip(readings, rankings)
+            for asked in asked_as
+        ]
+        read = iter(self.reader.read_all(asks, top_n=SPANS_PER_QUESTION) if asks else [])
+        spans = [[s for _ in asked_as for s in next(read)] for asked_as in readings]
         read_ms = (time.perf_counter() - read_started) * 1000
         threshold = self.settings.no_answer_threshold
         fresh = {}
@@ -232,7 +243,11 @@ class Pipeline:
         threshold = self.settings.no_answer_threshold if threshold is None else threshold
         started = time.perf_counter()
         # One reader thread: torch runs one batched pass faster than two competing for the cores.
-        spans = self.reader.read(question, passages, top_n=SPANS_PER_QUESTION)
+        spans = [
+            span
+            for asked in _readings(question, passages)
+            for span in self.reader.read(asked, passages, top_n=SPANS_PER_QUESTION)
+        ]
         read_ms = (time.perf_counter() - started) * 1000
         return self._result(question, passages, spans, threshold, retrieve_ms, read_ms, filters)
 
@@ -247,9 +262,10 @@ class Pipeline:
         filters: Filters | None,
     ) -> Result:
         asks_when = bool(_ASKS_WHEN.match(question))
-        period = asked_period(question, _asked_on(filters))
+        # An undated archive (SQuAD, BBC) is answered as the reader reads it.
+        period = asked_period(question, _asked_on(filters)) if _dated(passages) else None
         if period is not None:
-            spans = [s for s in spans if _can_speak_of(period, s, passages)]
+            spans = [s for s in spans if can_speak_of(period, *_dated_sentence(s, passages))]
         merged = self._answers(question, spans, passages)
         names_a_time = period is not None or bool(_NAMES_A_TIME.search(question))
         holder = None if names_a_time else self._about_holder(question, merged, threshold)
@@ -275,9 +291,13 @@ class Pipeline:
         newest = None
         if successors:  # who replaced the holder is the latest word, found sure enough
             newest = chain[-1]
-        elif is_conflict(entries) and not names_a_time:
-            entry = latest(entries)  # the answer of the most recent article
-            newest = next(a for a in answers if same_answer(a.text, entry.text)) if entry else None
+        else:
+            if period is not None:  # the period's own word first, its latest where they differ
+                own = [a for a in answers if of_the_period(period, *_dated_sentence(a, passages))]
+                own_entries = timeline(own, self.settings.conflict_ratio)
+                newest = _latest_word(own, own_entries) or (own[0] if own else None)
+            elif not names_a_time:
+                newest = _latest_word(answers, entries)
             newest = newest if newest is not None and newest.score >= threshold else None
         if newest is not None:
             answers = [newest] + [a for a in answers if a is not newest]
@@ -444,6 +464,12 @@ def _as_first_read(successor: Answer, replaced: str, merged: list[Answer]) -> An
     return replace(found, reader_score=successor.reader_score, score=successor.score, citations=())
 
 
+def _latest_word(answers: list[Answer], entries: list[TimelineEntry]) -> Answer | None:
+    """The answer of the most recent article, where the ``entries`` of ``answers`` disagree."""
+    entry = latest(entries) if is_conflict(entries) else None
+    return next((a for a in answers if same_answer(a.text, entry.text)), None) if entry else None
+
+
 def _merge_key(text: str) -> str:
     """Spans with the same key are one answer."""
     return normalize_answer(text) or text
@@ -474,6 +500,21 @@ def _asked_on(filters: Filters | None) -> dt.date:
     return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
 
 
-def _can_speak_of(period: Period, span: Answer, passages: Sequence[Passage]) -> bool:
+def _readings(question: str, passages: Sequence[Passage]) -> list[str]:
+    """The questions the reader is asked: in a dated archive, also the question without the
+    period it names (``without_period``) for the passages whose date, not text, says when; the
+    answers' dates are then held to the period (``_result``)."""
+    undated_question = without_period(question)
+    if undated_question == question or not _dated(passages):
+        return [question]
+    return [question, undated_question]
+
+
+def _dated(passages: Sequence[Passage]) -> bool:
+    return any(p.citation is not None and p.citation.date for p in passages)
+
+
+def _dated_sentence(span: Answer, passages: Sequence[Passage]) -> tuple[str | None, str]:
+    """The date of the span's article, and its sentence."""
     citation = passages[span.passage_index].citation if span.passage_index < len(passages) else None
-    return can_speak_of(period, citation.date if citation else None, _sentence(span))
+    return (citation.date if citation else None), _sentence(span)

@@ -34,6 +34,14 @@ _YEAR = re.compile(
 )
 
 
+# The words that name the period, with the preposition before them: "in 2025", "last year".
+_PERIOD_WORDS = re.compile(
+    r"(?:\s+(?:in|during|for|since|from|between|over|of)(?:\s+the)?)?\s+"
+    rf"(?:{_FROM_THE_ASKING_DAY.pattern}|{_YEAR.pattern}(?:\s*(?:-|to|and)\s*{_YEAR.pattern})?)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Period:
     start: dt.date
@@ -53,6 +61,22 @@ def asked_period(question: str, asked_on: dt.date) -> Period | None:
     if not periods:
         return None
     return Period(min(p.start for p in periods), max(p.end for p in periods))
+
+
+def without_period(question: str) -> str:
+    """The question as the reader is asked it in a dated archive: "Who won the regatta in
+    2023?" as "Who won the regatta?". The reader sees a passage, not its article's date, and
+    refuses a year its passage does not print; the period is checked by date instead."""
+    return _PERIOD_WORDS.sub("", question).strip()
+
+
+def of_the_period(period: Period, article_date: str | None, sentence: str) -> bool:
+    """Whether a span speaks of the period itself: its article was written in it, or its
+    sentence names a date in it. (A date the sentence names may be another event's: "will get a
+    new boat next year, chief pilot Geir Saether said".)"""
+    if article_date and period.overlaps(article_date[:10]):
+        return True
+    return any(period.overlaps(found) for found in dates_named(sentence, article_date))
 
 
 def can_speak_of(period: Period, article_date: str | None, sentence: str) -> bool:

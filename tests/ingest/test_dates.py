@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.ingest.dates import resolved_date
+from qa.ingest.dates import dates_named, resolved_date
 
 THURSDAY = "2024-11-07"
 
@@ -51,3 +51,12 @@ def test_the_sentence_gives_the_tense_even_when_its_date_is_not_searched() -> No
 def test_nothing_is_resolved_without_an_article_date() -> None:
     assert resolved_date("Monday", "", None) is None
     assert resolved_date("Monday", "", "not a date") is None
+
+
+def test_every_date_a_sentence_names_relative_ones_and_years() -> None:
+    sentence = (
+        "The ferry carried 212,000 passengers last year, the most since 1998; on Monday it rained."
+    )
+    assert dates_named(sentence, THURSDAY) == ["2023", "2024-11-04", "1998"]
+    assert dates_named(sentence, None) == ["1998"]  # nothing is relative to no date
+    assert dates_named("Home to 1,850 people and 20245 sheep.", THURSDAY) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from fakes import fake_pipeline, span
 
@@ -85,8 +87,10 @@ def test_when_articles_disagree_the_latest_word_comes_first_with_a_timeline() ->
         ("nine", "2025-01-02"),
         ("Ada Lind", "2025-02-03"),
     ]
-    named = pipeline.ask("Who was it in 2025?")  # a question about a time keeps the best score
-    assert named.conflict and named.answer is not None and named.answer.text == "nine"
+    first = pipeline.ask("Who was it first?")  # a question about a time keeps the best score
+    assert first.conflict and first.answer is not None and first.answer.text == "nine"
+    year = pipeline.ask("Who was it in 2025?")  # both were written then: its latest word
+    assert year.conflict and year.answer is not None and year.answer.text == "Ada Lind"
     calm = fake_pipeline(spans, rank_decay=0.0, conflict_ratio=0.95)[0].ask("Who is it?")
     assert not calm.conflict and calm.timeline == [] and calm.answer.text == "nine"  # type: ignore[union-attr]
 
@@ -375,3 +379,44 @@ def test_a_predecessor_no_passage_read_gives_is_asked_of_the_archive_before_the_
         ("Captain Ada Lind", "2025-01-02"),
         ("The mayor", "2025-02-03"),
     ]
+
+
+@pytest.mark.parametrize(("year", "answered"), [("2025", True), ("2026", False)])
+def test_a_year_the_passages_do_not_print_is_read_from_their_articles_dates(
+    year: str, answered: bool
+) -> None:
+    """The reader refuses "in 2025" when its passage does not print it, so it is asked without
+    the year; articles written before the year began cannot answer for it."""
+    pipeline, _, reading = fake_pipeline([], rank_decay=0.0, no_answer_threshold=0.3)
+    reading.by_question["Who steered the ferry?"] = [span("a", "Ada Lind", 0.9, 0)]
+    result = pipeline.ask(f"Who steered the ferry in {year}?")
+    assert reading.questions_read == 2  # as asked, and without its year
+    assert (result.answer is not None and result.answer.text == "Ada Lind") is answered
+    assert bool(result.answers) is answered
+
+
+def test_an_undated_archive_reads_a_year_as_the_reader_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fakes import ARTICLES
+
+    for key, article in list(ARTICLES.items()):
+        monkeypatch.setitem(ARTICLES, key, replace(article, date=None))
+    pipeline, _, reading = fake_pipeline([span("a", "Ada Lind", 0.9, 0)], no_answer_threshold=0.3)
+    result = pipeline.ask("Who steered the ferry in 2026?")
+    assert reading.questions_read == 1
+    assert result.answer is not None and result.answer.text == "Ada Lind"
+
+
+def test_the_period_s_own_word_comes_first_when_sure_enough() -> None:
+    """Asked on 2025-02-10 about last month (January): article "a" (2025-01-02) was written
+    then; "b" (2025-02-03) was written after it and may speak of it, but second."""
+    spans = [span("b", "The mayor", 0.9, 1), span("a", "Ada Lind", 0.6, 0)]
+    pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
+    asked = Filters(as_of="2025-02-10")
+    result = pipeline.ask("Who steered the ferry last month?", filters=asked)
+    assert result.answer is not None and result.answer.text == "Ada Lind"
+    assert [a.text for a in result.answers] == ["Ada Lind", "The mayor"]
+    unsure = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.7)[0]
+    answer = unsure.ask("Who steered the ferry last month?", filters=asked).answer
+    assert answer is not None and answer.text == "The mayor"

@@ -95,6 +95,17 @@ def test_a_name_does_not_answer_how_old(archive: Server) -> None:
     assert "Ida Lund" not in [a["text"] for a in body["answers"]]  # her name, at 0.165, before
 
 
+def test_a_year_is_read_from_the_articles_dates(archive: Server) -> None:
+    """The passage prints no year ("won the Lindvik regatta on Sunday"); its article's date
+    says 2023, and an article of 2023 says nothing of 2024."""
+    assert ask(archive, question="Who won the Lindvik regatta in 2023?")["answer"]["text"] == (
+        "Kari Berg"
+    )
+    later = ask(archive, question="Who won the Lindvik regatta in 2024?")
+    assert later["answer"] is None
+    assert "Kari Berg" not in [a["text"] for a in later["answers"]]
+
+
 def test_a_relative_date_is_resolved_from_the_article_date(archive: Server) -> None:
     body = ask(archive, question="When did the new library in Lindvik open?")
     assert body["answer"]["text"] == "Monday" and body["answer"]["resolved_date"] == "2024-11-04"

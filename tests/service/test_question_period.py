@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from qa.service.question_period import (
+    Period,
+    asked_period,
+    can_speak_of,
+    of_the_period,
+    without_period,
+)
+
+THURSDAY = dt.date(2026, 12, 3)
+
+
+def period(first: str, last: str) -> Period:
+    return Period(dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many visitors came last year?", period("2025-01-01", "2025-12-31")),
+        ("Where will the gym move next year?", period("2027-01-01", "2027-12-31")),
+        ("What did the council decide yesterday?", period("2026-12-02", "2026-12-02")),
+        ("What opened last week?", period("2026-11-23", "2026-11-29")),
+        ("How many came next month?", period("2027-01-01", "2027-01-31")),
+        ("Who won two years ago?", period("2024-01-01", "2024-12-31")),
+        ("Who won the 2023 regatta?", period("2023-01-01", "2023-12-31")),
+        ("Who won between 2019 and 2021?", period("2019-01-01", "2021-12-31")),
+    ],
+)
+def test_the_period_a_question_names_is_seen_from_the_day_it_is_asked(
+    question: str, expected: Period
+) -> None:
+    assert asked_period(question, THURSDAY) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the mayor?",
+        "What is the fare today?",  # "now", which the latest word answers
+        "How many visitors came this year?",
+        "What happened in March?",  # the year is left to the reader's sense of the archive
+        "Who led the club before 2020?",  # no start
+        "How many people live on Holm, home to 1,850?",  # a count, not a year
+    ],
+)
+def test_no_period_where_the_question_fixes_none(question: str) -> None:
+    assert asked_period(question, THURSDAY) is None
+    assert without_period(question) == question
+
+
+@pytest.mark.parametrize(
+    ("question", "read_as"),
+    [
+        ("Who won the Lindvik regatta in 2023?", "Who won the Lindvik regatta?"),
+        ("What will open in Lindvik in 2026?", "What will open in Lindvik?"),
+        (
+            "How many visitors came to Holm island last year?",
+            "How many visitors came to Holm island?",
+        ),
+        ("Who won the 2023 regatta?", "Who won the regatta?"),
+        ("Who won between 2019 and 2021?", "Who won?"),
+    ],
+)
+def test_the_reader_is_asked_without_the_period(question: str, read_as: str) -> None:
+    assert without_period(question) == read_as
+
+
+NEXT_YEAR = period("2027-01-01", "2027-12-31")
+
+
+@pytest.mark.parametrize(
+    ("article_date", "sentence", "speaks"),
+    [
+        ("2024-09-23", "The gym left the harbour warehouse in August.", False),
+        ("2024-02-05", "Holm island, home to 1,850 people, lies off Lindvik.", False),
+        ("2026-06-01", "The gym will move to Eidet next year.", True),  # a forecast of 2027
+        ("2026-06-01", "The gym will move to Eidet in 2027.", True),
+        ("2027-02-01", "The gym moved to Eidet.", True),  # written in the period
+        (None, "The gym moved to Eidet.", True),  # undated: as the reader reads it
+    ],
+)
+def test_an_article_written_before_a_period_speaks_of_it_only_by_naming_it(
+    article_date: str | None, sentence: str, speaks: bool
+) -> None:
+    assert can_speak_of(NEXT_YEAR, article_date, sentence) is speaks
+
+
+@pytest.mark.parametrize(
+    ("article_date", "sentence", "own"),
+    [
+        ("2023-05-22", "A new boat next year, chief pilot Geir Saether said.", True),
+        ("2024-01-12", "The ferry carried 212,000 passengers last year.", True),
+        ("2024-11-18", "Marte Wold has taken over as chief pilot.", False),
+        (None, "Marte Wold has taken over as chief pilot.", False),
+    ],
+)
+def test_a_span_of_the_period_itself_was_written_in_it_or_names_it(
+    article_date: str | None, sentence: str, own: bool
+) -> None:
+    assert of_the_period(period("2023-01-01", "2023-12-31"), article_date, sentence) is own
+
+
+def test_a_period_overlaps_days_months_and_years() -> None:
+    august = period("2024-08-01", "2024-08-31")
+    assert august.overlaps("2024") and august.overlaps("2024-08") and august.overlaps("2024-08-31")
+    assert not august.overlaps("2024-09-01") and not august.overlaps("2023")
