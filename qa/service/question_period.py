@@ -81,11 +81,19 @@ def of_the_period(period: Period, article_date: str | None, sentence: str) -> bo
 
 def can_speak_of(period: Period, article_date: str | None, sentence: str) -> bool:
     """Whether a span in ``sentence`` of an article of ``article_date`` can answer a question
-    about ``period``: an undated article or one written since the period began can; an older one
-    only where its sentence names a date in the period."""
-    if not article_date or dt.date.fromisoformat(article_date[:10]) >= period.start:
+    about ``period``. An undated article can; one written in the period can; one written before
+    it only where its sentence names a date in it (a forecast); one written after it unless its
+    sentence dates what it says to other times only ("41,000 visits last year", asked about the
+    year before)."""
+    if not article_date:
         return True
-    return any(period.overlaps(found) for found in dates_named(sentence, article_date))
+    named = dates_named(sentence, article_date)
+    if any(period.overlaps(found) for found in named):
+        return True
+    written = dt.date.fromisoformat(article_date[:10])
+    if written < period.start:
+        return False
+    return written <= period.end or not named
 
 
 def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:
