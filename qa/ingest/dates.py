@@ -11,6 +11,7 @@ import datetime
 import functools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 # Absolute dates only: "yesterday" in an article's metadata has no day to be relative to.
@@ -99,7 +100,7 @@ def resolved_date(
     ahead = bool(_LOOKS_AHEAD.search(sentence))
     for text in (span, sentence) if search_sentence else (span,):
         for found in _relative_dates(text, base, ahead):
-            return found
+            return found.iso
     return None
 
 
@@ -107,12 +108,22 @@ def resolved_date(
 _YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|[,.]\d)")
 
 
-def dates_named(sentence: str, article_date: str | None) -> list[str]:
-    """Every date ``sentence`` names, as ISO day, month or year: its relative and partial dates
-    seen from the article's date (``resolved_date``), and the years it names outright."""
+@dataclass(frozen=True)
+class NamedDate:
+    """A date a sentence names, as ISO day, month or year, and where it names it."""
+
+    iso: str
+    start: int
+    end: int
+
+
+def dates_named(sentence: str, article_date: str | None) -> list[NamedDate]:
+    """Every date ``sentence`` names: its relative and partial dates seen from the article's
+    date (``resolved_date``), and the years it names outright."""
     base = _day(article_date)
     relative = _relative_dates(sentence, base, bool(_LOOKS_AHEAD.search(sentence))) if base else []
-    return [*relative, *_YEAR.findall(sentence)]
+    years = [NamedDate(m.group(0), m.start(), m.end()) for m in _YEAR.finditer(sentence)]
+    return [*relative, *years]
 
 
 def _day(iso: str | None) -> datetime.date | None:
@@ -122,10 +133,10 @@ def _day(iso: str | None) -> datetime.date | None:
         return None
 
 
-def _relative_dates(text: str, base: datetime.date, ahead: bool) -> Iterator[str]:
+def _relative_dates(text: str, base: datetime.date, ahead: bool) -> Iterator[NamedDate]:
     for match in _RELATIVE.finditer(text):
         if _is_a_date(match.group(0)) and (found := _resolve(match.group(0), base, ahead)):
-            yield found
+            yield NamedDate(found, match.start(), match.end())
 
 
 def _is_a_date(expression: str) -> bool:

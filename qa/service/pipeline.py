@@ -32,6 +32,7 @@ from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
 from qa.service.place_phrase import asks_where, with_locating_phrase
 from qa.service.question_period import (
+    Said,
     asked_period,
     can_speak_of,
     of_the_period,
@@ -265,7 +266,7 @@ class Pipeline:
         # An undated archive (SQuAD, BBC) is answered as the reader reads it.
         period = asked_period(question, _asked_on(filters)) if _dated(passages) else None
         if period is not None:
-            spans = [s for s in spans if can_speak_of(period, *_dated_sentence(s, passages))]
+            spans = [s for s in spans if can_speak_of(period, _said(s, passages))]
         merged = self._answers(question, spans, passages)
         names_a_time = period is not None or bool(_NAMES_A_TIME.search(question))
         holder = None if names_a_time else self._about_holder(question, merged, threshold)
@@ -293,7 +294,7 @@ class Pipeline:
             newest = chain[-1]
         else:
             if period is not None:  # the period's own word first, its latest where they differ
-                own = [a for a in answers if of_the_period(period, *_dated_sentence(a, passages))]
+                own = [a for a in answers if of_the_period(period, _said(a, passages))]
                 own_entries = timeline(own, self.settings.conflict_ratio)
                 newest = _latest_word(own, own_entries) or (own[0] if own else None)
             elif not names_a_time:
@@ -482,16 +483,17 @@ def _with_resolved_date(answer: Answer, asks_when: bool) -> Answer:
     answer."""
     if not answer.citations:
         return answer
-    found = resolved_date(answer.text, _sentence(answer), answer.citations[0].date, asks_when)
+    sentence = _sentence(answer)[0]
+    found = resolved_date(answer.text, sentence, answer.citations[0].date, asks_when)
     return replace(answer, resolved_date=found) if found else answer
 
 
-def _sentence(span: Answer) -> str:
-    """The sentence of its passage the span lies in."""
+def _sentence(span: Answer) -> tuple[str, int]:
+    """The sentence of its passage the span lies in, and where in the passage it starts."""
     context, start, end = span.context, span.start_in_context, span.end_in_context
     sentence_start = max(context.rfind(". ", 0, start), context.rfind("\n", 0, start)) + 1
     stops = [i for i in (context.find(". ", end), context.find("\n", end)) if i >= 0]
-    return context[sentence_start : min(stops) + 1 if stops else len(context)]
+    return context[sentence_start : min(stops) + 1 if stops else len(context)], sentence_start
 
 
 def _asked_on(filters: Filters | None) -> dt.date:
@@ -514,7 +516,9 @@ def _dated(passages: Sequence[Passage]) -> bool:
     return any(p.citation is not None and p.citation.date for p in passages)
 
 
-def _dated_sentence(span: Answer, passages: Sequence[Passage]) -> tuple[str | None, str]:
-    """The date of the span's article, and its sentence."""
+def _said(span: Answer, passages: Sequence[Passage]) -> Said:
+    """The span with its article's date, in its sentence."""
     citation = passages[span.passage_index].citation if span.passage_index < len(passages) else None
-    return (citation.date if citation else None), _sentence(span)
+    sentence, offset = _sentence(span)
+    start = span.start_in_context - offset
+    return Said(citation.date if citation else None, sentence, start, start + len(span.text))

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from qa.ingest.dates import dates_named
+from qa.ingest.dates import NamedDate, dates_named
 
 _COUNT_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -70,30 +70,50 @@ def without_period(question: str) -> str:
     return _PERIOD_WORDS.sub("", question).strip()
 
 
-def of_the_period(period: Period, article_date: str | None, sentence: str) -> bool:
+@dataclass(frozen=True)
+class Said:
+    """A span as dates see it: its article's date, and the sentence it lies in, from ``start``
+    to ``end``."""
+
+    article_date: str | None
+    sentence: str
+    start: int
+    end: int
+
+    def written_in(self, period: Period) -> bool:
+        return bool(self.article_date) and period.overlaps(str(self.article_date)[:10])
+
+    def dated(self) -> str | None:
+        """The date its sentence names nearest the span, which dates what the span says: "Maja
+        Lie won on Sunday, beating last year's winner Ola Strand" dates Maja Lie to Sunday and
+        Ola Strand to last year."""
+        named = dates_named(self.sentence, self.article_date)
+        nearest = min(named, key=self._distance, default=None)
+        return nearest.iso if nearest else None
+
+    def _distance(self, found: NamedDate) -> int:
+        return max(found.start - self.end, self.start - found.end, 0)
+
+
+def of_the_period(period: Period, said: Said) -> bool:
     """Whether a span speaks of the period itself: its article was written in it, or its
-    sentence names a date in it. (A date the sentence names may be another event's: "will get a
-    new boat next year, chief pilot Geir Saether said".)"""
-    if article_date and period.overlaps(article_date[:10]):
-        return True
-    return any(period.overlaps(found) for found in dates_named(sentence, article_date))
+    sentence dates it in it. (An article's own date wins: "will get a new boat next year, chief
+    pilot Geir Saether said" is of its year.)"""
+    dated = said.dated()
+    return said.written_in(period) or (dated is not None and period.overlaps(dated))
 
 
-def can_speak_of(period: Period, article_date: str | None, sentence: str) -> bool:
-    """Whether a span in ``sentence`` of an article of ``article_date`` can answer a question
-    about ``period``. An undated article can; one written in the period can; one written before
-    it only where its sentence names a date in it (a forecast); one written after it unless its
-    sentence dates what it says to other times only ("41,000 visits last year", asked about the
-    year before)."""
-    if not article_date:
+def can_speak_of(period: Period, said: Said) -> bool:
+    """Whether a span can answer a question about ``period``. One of an undated article can; of
+    an article written in the period too; of an older one only where its sentence dates it in
+    the period (a forecast: "will reopen next year"); of a later one unless its sentence dates
+    it to another time ("41,000 visits last year", asked about the year before)."""
+    if not said.article_date or said.written_in(period):
         return True
-    named = dates_named(sentence, article_date)
-    if any(period.overlaps(found) for found in named):
-        return True
-    written = dt.date.fromisoformat(article_date[:10])
-    if written < period.start:
-        return False
-    return written <= period.end or not named
+    dated = said.dated()
+    if dated is not None:
+        return period.overlaps(dated)
+    return dt.date.fromisoformat(said.article_date[:10]) > period.end
 
 
 def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:

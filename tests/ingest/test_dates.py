@@ -57,6 +57,11 @@ def test_every_date_a_sentence_names_relative_ones_and_years() -> None:
     sentence = (
         "The ferry carried 212,000 passengers last year, the most since 1998; on Monday it rained."
     )
-    assert dates_named(sentence, THURSDAY) == ["2023", "2024-11-04", "1998"]
-    assert dates_named(sentence, None) == ["1998"]  # nothing is relative to no date
+    named = dates_named(sentence, THURSDAY)
+    assert [(d.iso, sentence[d.start : d.end]) for d in named] == [
+        ("2023", "last year"),
+        ("2024-11-04", "on Monday"),
+        ("1998", "1998"),
+    ]
+    assert [d.iso for d in dates_named(sentence, None)] == ["1998"]  # none relative to no date
     assert dates_named("Home to 1,850 people and 20245 sheep.", THURSDAY) == []

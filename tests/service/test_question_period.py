@@ -6,6 +6,7 @@ import pytest
 
 from qa.service.question_period import (
     Period,
+    Said,
     asked_period,
     can_speak_of,
     of_the_period,
@@ -71,39 +72,57 @@ def test_the_reader_is_asked_without_the_period(question: str, read_as: str) -> 
     assert without_period(question) == read_as
 
 
+def said(article_date: str | None, sentence: str, span: str) -> Said:
+    start = sentence.index(span)
+    return Said(article_date, sentence, start, start + len(span))
+
+
 NEXT_YEAR = period("2027-01-01", "2027-12-31")
 
 
 @pytest.mark.parametrize(
-    ("article_date", "sentence", "speaks"),
+    ("article_date", "sentence", "span", "speaks"),
     [
-        ("2024-09-23", "The gym left the harbour warehouse in August.", False),
-        ("2024-02-05", "Holm island, home to 1,850 people, lies off Lindvik.", False),
-        ("2026-06-01", "The gym will move to Eidet next year.", True),  # a forecast of 2027
-        ("2026-06-01", "The gym will move to Eidet in 2027.", True),
-        ("2027-02-01", "The gym moved to Eidet.", True),  # written in the period
-        (None, "The gym moved to Eidet.", True),  # undated: as the reader reads it
+        ("2024-09-23", "The gym left the harbour warehouse in August.", "harbour warehouse", False),
+        ("2024-02-05", "Holm island, home to 1,850 people, lies off Lindvik.", "1,850", False),
+        ("2026-06-01", "The gym will move to Eidet next year.", "Eidet", True),  # a forecast
+        ("2026-06-01", "The gym will move to Eidet in 2027.", "Eidet", True),
+        ("2027-02-01", "The gym moved to Eidet in 2019.", "Eidet", True),  # written in the period
+        ("2028-03-01", "The gym moved to Eidet.", "Eidet", True),  # written after: may speak of it
+        ("2028-03-01", "The gym had 9,000 visits in 2026.", "9,000", False),  # another year
+        (None, "The gym moved to Eidet.", "Eidet", True),  # undated: as the reader reads it
     ],
 )
-def test_an_article_written_before_a_period_speaks_of_it_only_by_naming_it(
-    article_date: str | None, sentence: str, speaks: bool
+def test_an_article_written_before_a_period_speaks_of_it_only_by_dating_it_there(
+    article_date: str | None, sentence: str, span: str, speaks: bool
 ) -> None:
-    assert can_speak_of(NEXT_YEAR, article_date, sentence) is speaks
+    assert can_speak_of(NEXT_YEAR, said(article_date, sentence, span)) is speaks
+
+
+RACE = "Maja Lie won the race on Sunday, beating last year's winner Ola Strand."
 
 
 @pytest.mark.parametrize(
-    ("article_date", "sentence", "own"),
+    ("article_date", "sentence", "span", "own"),
     [
-        ("2023-05-22", "A new boat next year, chief pilot Geir Saether said.", True),
-        ("2024-01-12", "The ferry carried 212,000 passengers last year.", True),
-        ("2024-11-18", "Marte Wold has taken over as chief pilot.", False),
-        (None, "Marte Wold has taken over as chief pilot.", False),
+        (
+            "2023-05-22",
+            "A new boat next year, chief pilot Geir Saether said.",
+            "Geir Saether",
+            True,
+        ),
+        ("2024-01-12", "The ferry carried 212,000 passengers last year.", "212,000", True),
+        ("2024-11-18", "Marte Wold has taken over as chief pilot.", "Marte Wold", False),
+        ("2024-09-09", RACE, "Ola Strand", True),  # dated by the nearest date its sentence names
+        ("2024-09-09", RACE, "Maja Lie", False),
+        (None, "Marte Wold has taken over as chief pilot.", "Marte Wold", False),
     ],
 )
-def test_a_span_of_the_period_itself_was_written_in_it_or_names_it(
-    article_date: str | None, sentence: str, own: bool
+def test_a_span_of_the_period_itself_was_written_in_it_or_is_dated_there(
+    article_date: str | None, sentence: str, span: str, own: bool
 ) -> None:
-    assert of_the_period(period("2023-01-01", "2023-12-31"), article_date, sentence) is own
+    year = period("2023-01-01", "2023-12-31")
+    assert of_the_period(year, said(article_date, sentence, span)) is own
 
 
 def test_a_period_overlaps_days_months_and_years() -> None:
