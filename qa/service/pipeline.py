@@ -31,13 +31,7 @@ from qa.schema import Answer, Citation, Passage
 from qa.service.answer_cache import AnswerCache, question_key
 from qa.service.answer_type import answers_question
 from qa.service.place_phrase import asks_where, with_locating_phrase
-from qa.service.question_period import (
-    Said,
-    asked_period,
-    can_speak_of,
-    of_the_period,
-    without_period,
-)
+from qa.service.question_period import Said, asked_period, can_speak_of, without_period
 from qa.service.succession import (
     Succession,
     asks_about_now,
@@ -292,13 +286,9 @@ class Pipeline:
         newest = None
         if successors:  # who replaced the holder is the latest word, found sure enough
             newest = chain[-1]
-        else:
-            if period is not None:  # the period's own word first, its latest where they differ
-                own = [a for a in answers if of_the_period(period, _said(a, passages))]
-                own_entries = timeline(own, self.settings.conflict_ratio)
-                newest = _latest_word(own, own_entries) or (own[0] if own else None)
-            elif not names_a_time:
-                newest = _latest_word(answers, entries)
+        elif is_conflict(entries) and (period is not None or not names_a_time):
+            entry = latest(entries)  # the answer of the most recent article (in the period)
+            newest = next(a for a in answers if same_answer(a.text, entry.text)) if entry else None
             newest = newest if newest is not None and newest.score >= threshold else None
         if newest is not None:
             answers = [newest] + [a for a in answers if a is not newest]
@@ -465,12 +455,6 @@ def _as_first_read(successor: Answer, replaced: str, merged: list[Answer]) -> An
     return replace(found, reader_score=successor.reader_score, score=successor.score, citations=())
 
 
-def _latest_word(answers: list[Answer], entries: list[TimelineEntry]) -> Answer | None:
-    """The answer of the most recent article, where the ``entries`` of ``answers`` disagree."""
-    entry = latest(entries) if is_conflict(entries) else None
-    return next((a for a in answers if same_answer(a.text, entry.text)), None) if entry else None
-
-
 def _merge_key(text: str) -> str:
     """Spans with the same key are one answer."""
     return normalize_answer(text) or text
@@ -521,4 +505,5 @@ def _said(span: Answer, passages: Sequence[Passage]) -> Said:
     citation = passages[span.passage_index].citation if span.passage_index < len(passages) else None
     sentence, offset = _sentence(span)
     start = span.start_in_context - offset
-    return Said(citation.date if citation else None, sentence, start, start + len(span.text))
+    date = citation.date if citation else None
+    return Said(date, sentence, start, start + len(span.text), span.context[:offset])

@@ -72,48 +72,43 @@ def without_period(question: str) -> str:
 
 @dataclass(frozen=True)
 class Said:
-    """A span as dates see it: its article's date, and the sentence it lies in, from ``start``
-    to ``end``."""
+    """A span as dates see it: its article's date, the sentence it lies in (from ``start`` to
+    ``end``), and the passage's text before that sentence."""
 
     article_date: str | None
     sentence: str
     start: int
     end: int
-
-    def written_in(self, period: Period) -> bool:
-        return bool(self.article_date) and period.overlaps(str(self.article_date)[:10])
+    before: str = ""
 
     def dated(self) -> str | None:
-        """The date its sentence names nearest the span, which dates what the span says: "Maja
-        Lie won on Sunday, beating last year's winner Ola Strand" dates Maja Lie to Sunday and
-        Ola Strand to last year."""
-        named = dates_named(self.sentence, self.article_date)
-        nearest = min(named, key=self._distance, default=None)
-        return nearest.iso if nearest else None
+        """The date that dates what the span says: the one its sentence names nearest it ("Maja
+        Lie won on Sunday, beating last year's winner Ola Strand" dates Maja Lie to Sunday, Ola
+        Strand to last year), else the last one named before its sentence ("A crane was
+        installed last month. It can lift 40 tonnes"), else none."""
+        nearest = min(
+            dates_named(self.sentence, self.article_date), key=self._distance, default=None
+        )
+        if nearest is not None:
+            return nearest.iso
+        earlier = dates_named(self.before, self.article_date)
+        return max(earlier, key=lambda found: found.end).iso if earlier else None
 
     def _distance(self, found: NamedDate) -> int:
         return max(found.start - self.end, self.start - found.end, 0)
 
 
-def of_the_period(period: Period, said: Said) -> bool:
-    """Whether a span speaks of the period itself: its article was written in it, or its
-    sentence dates it in it. (An article's own date wins: "will get a new boat next year, chief
-    pilot Geir Saether said" is of its year.)"""
-    dated = said.dated()
-    return said.written_in(period) or (dated is not None and period.overlaps(dated))
-
-
 def can_speak_of(period: Period, said: Said) -> bool:
-    """Whether a span can answer a question about ``period``. One of an undated article can; of
-    an article written in the period too; of an older one only where its sentence dates it in
-    the period (a forecast: "will reopen next year"); of a later one unless its sentence dates
-    it to another time ("41,000 visits last year", asked about the year before)."""
-    if not said.article_date or said.written_in(period):
+    """Whether a span can answer a question about ``period``: its article is undated (the
+    reader's word stands) or was written in the period, or the span is dated in it
+    (``Said.dated``): a forecast ("will reopen next year"), a look back ("212,000 passengers last
+    year"). An article's own date wins over its sentence's ("a new boat next year, chief pilot
+    Geir Saether said"); a later article's undated word ("opened the year with 212 pupils") is of
+    its own day, not of the period."""
+    if not said.article_date or period.overlaps(said.article_date[:10]):
         return True
     dated = said.dated()
-    if dated is not None:
-        return period.overlaps(dated)
-    return dt.date.fromisoformat(said.article_date[:10]) > period.end
+    return dated is not None and period.overlaps(dated)
 
 
 def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:
