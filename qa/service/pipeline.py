@@ -41,7 +41,8 @@ from qa.service.succession import (
 )
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
 
-# A question that names a year or a moment in time asks about then, not about the latest word.
+# A question that names a year or a moment in time asks about then, not about the latest word
+# (of all time; of a period it names, ``question_period``, it does).
 _NAMES_A_TIME = re.compile(r"\b(1[89]|20)\d{2}\b|\b(first|originally|initially|before)\b", re.I)
 _ASKS_WHEN = re.compile(r"\s*(when|on what|what (day|date|month|year|time))\b", re.I)
 # Spans a question's reading keeps: the answer, the places it is cited and the candidates shown.
@@ -286,8 +287,8 @@ class Pipeline:
         newest = None
         if successors:  # who replaced the holder is the latest word, found sure enough
             newest = chain[-1]
-        elif is_conflict(entries) and (period is not None or not names_a_time):
-            entry = latest(entries)  # the answer of the most recent article (in the period)
+        elif is_conflict(entries) and (period is not None or not _NAMES_A_TIME.search(question)):
+            entry = latest(entries)  # the answer of the most recent article (of the period)
             newest = next(a for a in answers if same_answer(a.text, entry.text)) if entry else None
             newest = newest if newest is not None and newest.score >= threshold else None
         if newest is not None:
@@ -504,6 +505,6 @@ def _said(span: Answer, passages: Sequence[Passage]) -> Said:
     """The span with its article's date, in its sentence."""
     citation = passages[span.passage_index].citation if span.passage_index < len(passages) else None
     sentence, offset = _sentence(span)
-    start = span.start_in_context - offset
     date = citation.date if citation else None
-    return Said(date, sentence, start, start + len(span.text), span.context[:offset])
+    start, end = span.start_in_context - offset, span.end_in_context - offset
+    return Said(date, sentence, start, end, span.context[:offset])

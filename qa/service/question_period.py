@@ -1,13 +1,16 @@
 """The period a question asks about ("last year", "in 2025", "next month", "two weeks ago"),
-and whether a passage can speak of it.
+and whether a span can answer for it.
 
-Asked "How many visitors came to Holm island last year?", the reader finds "home to 1,850
-people" in an article written two years before, sure enough to show. An article written before
-a period began cannot report what happened in it; it can only forecast it, and then its sentence
-names the period ("will move next year", "in 2027"). Only periods a question fixes are used:
-those seen from the day it is asked (yesterday, tomorrow, last or next week, month or year, so
-long ago) and years. "In March" and "on Monday" leave the year to the reader's sense of the
-archive, and "today" or "this year" usually mean "now", which the latest word answers.
+The reader sees a passage, not its article's date: asked "Who won the Lindvik regatta in 2023?"
+of "Kari Berg won the Lindvik regatta on Sunday" (an article of 2023), it refuses the year the
+passage does not print; asked "How many visitors came to Holm island last year?", it finds "home
+to 1,850 people" in an article written two years before, sure enough to show. So in a dated
+archive the reader is also asked the question without its period, and dates decide: a span
+answers for the period when its article was written in it, or when what it says is dated in it
+(a forecast of an older article, a look back of a later one). Only periods a question fixes are
+used: those seen from the day it is asked (yesterday, tomorrow, last or next week, month or
+year, so long ago) and years. "In March" and "on Monday" leave the year to the reader's sense of
+the archive, and "today" or "this year" usually mean "now", which the latest word answers.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class Said:
     sentence: str
     start: int
     end: int
-    before: str = ""
+    before: str
 
     def dated(self) -> str | None:
         """The date that dates what the span says: the one its sentence names nearest it ("Maja
