@@ -117,13 +117,15 @@ class NamedDate:
     end: int
 
 
-def dates_named(sentence: str, article_date: str | None) -> list[NamedDate]:
+@functools.lru_cache(maxsize=4096)
+def dates_named(sentence: str, article_date: str | None) -> tuple[NamedDate, ...]:
     """Every date ``sentence`` names: its relative and partial dates seen from the article's
-    date (``resolved_date``), and the years it names outright."""
+    date (``resolved_date``), and the years it names outright. Cached: the spans a reader finds
+    share their sentences."""
     base = _day(article_date)
     relative = _relative_dates(sentence, base, bool(_LOOKS_AHEAD.search(sentence))) if base else []
     years = [NamedDate(m.group(0), m.start(), m.end()) for m in _YEAR.finditer(sentence)]
-    return [*relative, *years]
+    return (*relative, *years)
 
 
 def _day(iso: str | None) -> datetime.date | None:

@@ -64,4 +64,4 @@ def test_every_date_a_sentence_names_relative_ones_and_years() -> None:
         ("1998", "1998"),
     ]
     assert [d.iso for d in dates_named(sentence, None)] == ["1998"]  # none relative to no date
-    assert dates_named("Home to 1,850 people and 20245 sheep.", THURSDAY) == []
+    assert dates_named("Home to 1,850 people and 20245 sheep.", THURSDAY) == ()
