@@ -11,7 +11,7 @@ import datetime
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 # Absolute dates only: "yesterday" in an article's metadata has no day to be relative to.
@@ -106,26 +106,70 @@ def resolved_date(
 
 # A year a sentence names outright: "in 2027", "the 2023 season" (not "1,850" or "20245").
 _YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d{2}(?!\d|[,.]\d)")
+# A date given as one step back from the date named before it in the sentence ("last year, up
+# from 35,000 the year before"), else from the article's ("a year earlier"). "The year before"
+# must end its clause: in "the year before the war" it counts back from the war.
+_STEP_BACK = re.compile(
+    r"\b(?:the\s+(?P<before>day|week|month|year)\s+before(?=\s*(?:[,.;:!?)]|$))"
+    r"|the\s+previous\s+(?P<previous>day|week|month|year)"
+    r"|(?:a|one)\s+(?P<earlier>day|week|month|year)\s+earlier)\b",
+    re.IGNORECASE,
+)
+_SINCE = re.compile(r"\bsince\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class NamedDate:
-    """A date a sentence names, as ISO day, month or year, and where it names it."""
+    """A date a sentence names, as ISO day, month or year, and where it names it; ``through``
+    is the article's date where the sentence names a stretch up to it ("since 2019")."""
 
     iso: str
     start: int
     end: int
+    through: str | None = None
 
 
 @functools.lru_cache(maxsize=4096)
 def dates_named(sentence: str, article_date: str | None) -> tuple[NamedDate, ...]:
-    """Every date ``sentence`` names: its relative and partial dates seen from the article's
-    date (``resolved_date``), and the years it names outright. Cached: the spans a reader finds
-    share their sentences."""
+    """Every date ``sentence`` names, in the order it names them: its relative and partial
+    dates seen from the article's date (``resolved_date``), the years it names outright, and
+    the steps back from them ("the year before"). Cached: the spans a reader finds share their
+    sentences."""
     base = _day(article_date)
     relative = _relative_dates(sentence, base, bool(_LOOKS_AHEAD.search(sentence))) if base else []
-    years = [NamedDate(m.group(0), m.start(), m.end()) for m in _YEAR.finditer(sentence)]
-    return (*relative, *years)
+    years = (NamedDate(m.group(0), m.start(), m.end()) for m in _YEAR.finditer(sentence))
+    named = sorted((*relative, *years), key=lambda found: found.start)
+    if base is None:
+        return tuple(named)
+    for match in _STEP_BACK.finditer(sentence):
+        earlier = [found.iso for found in named if found.end <= match.start()]
+        unit = (match["before"] or match["previous"] or match["earlier"]).lower()
+        iso = _step_back(earlier[-1] if earlier else base.isoformat(), unit)
+        named.append(NamedDate(iso, match.start(), match.end()))
+        named.sort(key=lambda found: found.start)
+    return tuple(
+        replace(found, through=base.isoformat()) if _opens_with_since(sentence, found) else found
+        for found in named
+    )
+
+
+def _opens_with_since(sentence: str, found: NamedDate) -> bool:
+    """ "since 2019", "since March" (whose match holds the preposition)."""
+    named = sentence[found.start : found.end].lower()
+    return named.startswith("since") or bool(_SINCE.search(sentence, 0, found.start))
+
+
+def _step_back(iso: str, unit: str) -> str:
+    """One ``unit`` before the ISO day, month or year, named as that unit names it."""
+    first = datetime.date.fromisoformat((iso + "-01-01")[:10] if len(iso) < 10 else iso)
+    if unit == "year":
+        return f"{first.year - 1:04d}"
+    if unit == "month":
+        months = first.year * 12 + first.month - 2
+        return f"{months // 12:04d}-{months % 12 + 1:02d}"
+    if unit == "week":
+        return (first - datetime.timedelta(days=first.weekday() + 7)).isoformat()
+    return (first - datetime.timedelta(days=1)).isoformat()
 
 
 def _day(iso: str | None) -> datetime.date | None:

@@ -58,10 +58,36 @@ def test_every_date_a_sentence_names_relative_ones_and_years() -> None:
         "The ferry carried 212,000 passengers last year, the most since 1998; on Monday it rained."
     )
     named = dates_named(sentence, THURSDAY)
-    assert [(d.iso, sentence[d.start : d.end]) for d in named] == [
-        ("2023", "last year"),
-        ("2024-11-04", "on Monday"),
-        ("1998", "1998"),
+    assert [(d.iso, sentence[d.start : d.end], d.through) for d in named] == [
+        ("2023", "last year", None),
+        ("1998", "1998", THURSDAY),  # since 1998: the stretch up to the article's day
+        ("2024-11-04", "on Monday", None),
     ]
     assert [d.iso for d in dates_named(sentence, None)] == ["1998"]  # none relative to no date
     assert dates_named("Home to 1,850 people and 20245 sheep.", THURSDAY) == ()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("It had 41,000 visits last year, up from 35,000 the year before.", ["2023", "2022"]),
+        ("It drew 640 riders in 2021, against 510 the previous year.", ["2021", "2020"]),
+        ("Two boats came on Monday and one the day before.", ["2024-11-04", "2024-11-03"]),
+        ("It had 90 members, up from 70 a year earlier.", ["2023"]),  # from the article's day
+        ("It opened the year before the war.", []),  # counts back from the war, not a date
+    ],
+)
+def test_a_step_back_counts_from_the_date_named_before_it(
+    sentence: str, expected: list[str]
+) -> None:
+    assert [d.iso for d in dates_named(sentence, THURSDAY)] == expected
+
+
+def test_since_names_a_stretch_up_to_the_article_date() -> None:
+    sentence = "Jon Aas, who had steered it since 2019, left in March; it has grown since May."
+    named = dates_named(sentence, THURSDAY)
+    assert [(d.iso, d.through) for d in named] == [
+        ("2019", THURSDAY),
+        ("2024-03", None),
+        ("2024-05", THURSDAY),
+    ]
