@@ -50,17 +50,21 @@ class Period:
     start: dt.date
     end: dt.date  # the last day in it
 
-    def overlaps(self, iso: str) -> bool:
-        """Whether the ISO day, month ("2024-08") or year ("2027") falls in the period."""
-        first, last = _bounds(iso)
-        return first <= self.end and last >= self.start
+    @classmethod
+    def of(cls, iso: str, through: str | None = None) -> Period:
+        """The ISO day, month ("2024-08") or year ("2027"), or the stretch from it through
+        another ("since 2019", through the article's date)."""
+        return cls(_bounds(iso)[0], _bounds(through or iso)[1])
+
+    def overlaps(self, other: Period) -> bool:
+        return other.start <= self.end and other.end >= self.start
 
 
 def asked_period(question: str, asked_on: dt.date) -> Period | None:
     """The period ``question`` fixes, seen from ``asked_on``; None when it fixes none. Several
     (a range of years) make one period from the first's start to the last's end."""
     periods = [_from_asking_day(m, asked_on) for m in _FROM_THE_ASKING_DAY.finditer(question)]
-    periods += [Period(*_bounds(m.group(0))) for m in _YEAR.finditer(question)]
+    periods += [Period.of(m.group(0)) for m in _YEAR.finditer(question)]
     if not periods:
         return None
     return Period(min(p.start for p in periods), max(p.end for p in periods))
@@ -71,6 +75,15 @@ def without_period(question: str) -> str:
     2023?" as "Who won the regatta?". The reader sees a passage, not its article's date, and
     refuses a year its passage does not print; the period is checked by date instead."""
     return _PERIOD_WORDS.sub("", question).strip()
+
+
+# A clause that tells of the noun just before it: "replacing Jon Aas, who had steered it since
+# 2019" dates Jon Aas by 2019, however near "on Monday" stands on the other side.
+_CLAUSE_OF_THE_SPAN = re.compile(r",?\s+(?:who|which|whose)\b[^,;]*")
+# What a news article says without a date is of its recent past: a tally reported in January
+# ("handled 310 cruise ship calls, a record") is of the year just ended, and one reported in
+# May is of the season it was written in.
+_RECENT_PAST = dt.timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -84,18 +97,20 @@ class Said:
     end: int
     before: str
 
-    def dated(self) -> str | None:
-        """The date that dates what the span says: the one its sentence names nearest it ("Maja
-        Lie won on Sunday, beating last year's winner Ola Strand" dates Maja Lie to Sunday, Ola
-        Strand to last year), else the last one named before its sentence ("A crane was
-        installed last month. It can lift 40 tonnes"), else none."""
-        nearest = min(
-            dates_named(self.sentence, self.article_date), key=self._distance, default=None
-        )
-        if nearest is not None:
-            return nearest.iso
-        earlier = dates_named(self.before, self.article_date)
-        return max(earlier, key=lambda found: found.end).iso if earlier else None
+    def dated(self) -> Period | None:
+        """When what the span says is dated: by the date its own clause names ("Jon Aas, who had
+        steered it since 2019"), else by the date its sentence names nearest it ("Maja Lie won
+        on Sunday, beating last year's winner Ola Strand" dates Maja Lie to Sunday, Ola Strand
+        to last year), else by the last one named before its sentence ("A crane was installed
+        last month. It can lift 40 tonnes"), else None."""
+        named = dates_named(self.sentence, self.article_date)
+        clause = _CLAUSE_OF_THE_SPAN.match(self.sentence, self.end)
+        in_clause = [d for d in named if clause and clause.start() <= d.start < clause.end()]
+        nearest = in_clause[0] if in_clause else min(named, key=self._distance, default=None)
+        if nearest is None:
+            earlier = dates_named(self.before, self.article_date)
+            nearest = max(earlier, key=lambda found: found.end) if earlier else None
+        return Period.of(nearest.iso, nearest.through) if nearest else None
 
     def _distance(self, found: NamedDate) -> int:
         return max(found.start - self.end, self.start - found.end, 0)
@@ -106,12 +121,18 @@ def can_speak_of(period: Period, said: Said) -> bool:
     reader's word stands) or was written in the period, or the span is dated in it
     (``Said.dated``): a forecast ("will reopen next year"), a look back ("212,000 passengers last
     year"). An article's own date wins over its sentence's ("a new boat next year, chief pilot
-    Geir Saether said"); a later article's undated word ("opened the year with 212 pupils") is of
-    its own day, not of the period."""
-    if not said.article_date or period.overlaps(said.article_date[:10]):
+    Geir Saether said"); a later article's undated word is of its recent past, the month before
+    it was written ("opened the year with 212 pupils", eight months on, is not of the year
+    before)."""
+    if not said.article_date:
+        return True
+    written = Period.of(said.article_date[:10])
+    if period.overlaps(written):
         return True
     dated = said.dated()
-    return dated is not None and period.overlaps(dated)
+    if dated is None:
+        dated = Period(written.start - _RECENT_PAST, written.end)
+    return period.overlaps(dated)
 
 
 def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:
@@ -131,8 +152,8 @@ def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:
         return Period(monday, monday + dt.timedelta(days=6))
     if unit == "month":
         months = asked_on.year * 12 + asked_on.month - 1 + step
-        return Period(*_bounds(f"{months // 12:04d}-{months % 12 + 1:02d}"))
-    return Period(*_bounds(f"{asked_on.year + step:04d}"))
+        return Period.of(f"{months // 12:04d}-{months % 12 + 1:02d}")
+    return Period.of(f"{asked_on.year + step:04d}")
 
 
 def _bounds(iso: str) -> tuple[dt.date, dt.date]:

@@ -408,11 +408,12 @@ def test_an_undated_archive_reads_a_year_as_the_reader_does(
     assert result.answer is not None and result.answer.text == "Ada Lind"
 
 
-def test_a_later_article_that_does_not_date_what_it_says_does_not_answer_for_a_period() -> None:
-    """Asked on 2025-02-10 about last month (January): article "a" (2025-01-02) was written
-    then; "b" (2025-02-03) was written after it and names no date."""
+def test_a_later_article_that_does_not_date_what_it_says_speaks_of_its_recent_past() -> None:
+    """Asked on 2025-01-10 about last month (December 2024): article "a" (2025-01-02) was
+    written just after it, and what it says undated is of its recent past; "b" (2025-02-03) was
+    written over a month after, and names no date."""
     spans = [span("b", "The mayor", 0.9, 1), span("a", "Ada Lind", 0.6, 0)]
     pipeline, _, _ = fake_pipeline(spans, rank_decay=0.0, no_answer_threshold=0.3)
-    result = pipeline.ask("Who steered the ferry last month?", filters=Filters(as_of="2025-02-10"))
+    result = pipeline.ask("Who steered the ferry last month?", filters=Filters(as_of="2025-01-10"))
     assert result.answer is not None and result.answer.text == "Ada Lind"
     assert [a.text for a in result.answers] == ["Ada Lind"]

@@ -82,6 +82,8 @@ def said(article_date: str | None, passage: str, span: str) -> Said:
 
 NEXT_YEAR = period("2027-01-01", "2027-12-31")
 RACE = "Maja Lie won the race on Sunday, beating last year's winner Ola Strand."
+CAPTAIN = "Eva Berg took command on Monday, replacing Jon Aas, who had steered it since 2019."
+VISITS = "It had 41,000 visits last year, up from 35,000 the year before."
 
 
 @pytest.mark.parametrize(
@@ -93,12 +95,17 @@ RACE = "Maja Lie won the race on Sunday, beating last year's winner Ola Strand."
         ("2026-06-01", "The gym will move to Eidet in 2027.", "Eidet", True),
         ("2027-02-01", "The gym moved to Eidet in 2019.", "Eidet", True),  # written in the period
         ("2027-05-22", "A boat in 2028, pilot Geir Saether said.", "Geir Saether", True),
-        ("2028-03-01", "The gym moved to Eidet.", "Eidet", False),  # of its own day
+        ("2028-03-01", "The gym moved to Eidet.", "Eidet", False),  # of its own time
+        ("2028-01-15", "The gym counted 9,000 visits, a record.", "9,000", True),  # just before
         ("2028-03-01", "The gym had 9,000 visits last year.", "9,000", True),  # a look back
         ("2028-03-01", "The gym had 9,000 visits in 2026.", "9,000", False),
         ("2028-01-10", "A gym opened last year. It has 90 members.", "90", True),  # carried over
         ("2028-09-10", RACE, "Ola Strand", True),
         ("2028-09-10", RACE, "Maja Lie", False),  # dated by the date nearest it
+        ("2028-04-12", CAPTAIN, "Jon Aas", True),  # by the clause that tells of him
+        ("2028-04-12", CAPTAIN, "Eva Berg", False),
+        ("2029-01-20", VISITS, "35,000", True),  # the year before last year
+        ("2029-01-20", VISITS, "41,000", False),
         (None, "The gym moved to Eidet.", "Eidet", True),  # undated: as the reader reads it
     ],
 )
@@ -110,5 +117,9 @@ def test_a_span_speaks_of_a_period_written_in_it_or_dated_there(
 
 def test_a_period_overlaps_days_months_and_years() -> None:
     august = period("2024-08-01", "2024-08-31")
-    assert august.overlaps("2024") and august.overlaps("2024-08") and august.overlaps("2024-08-31")
-    assert not august.overlaps("2024-09-01") and not august.overlaps("2023")
+    for inside in ("2024", "2024-08", "2024-08-31"):
+        assert august.overlaps(Period.of(inside))
+    for outside in ("2024-09-01", "2023"):
+        assert not august.overlaps(Period.of(outside))
+    assert august.overlaps(Period.of("2019", through="2024-08-01"))  # "since 2019"
+    assert not august.overlaps(Period.of("2019", through="2024-07-31"))
