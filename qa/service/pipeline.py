@@ -40,6 +40,7 @@ from qa.service.succession import (
     older_answer,
 )
 from qa.service.timeline import TimelineEntry, is_conflict, latest, timeline
+from qa.service.written_dates import WrittenOut, dates_written_out
 
 # A question that names a year or a moment in time asks about then, not about the latest word
 # (of all time; of a period it names, ``question_period``, it does).
@@ -189,19 +190,18 @@ class Pipeline:
         retrieve_ms = (time.perf_counter() - started) * 1000
         read_started = time.perf_counter()
         readings = [_readings(questions[n], passages) for n, passages in zip(unread, rankings)]
-        asks = [
-            (asked, passages)
-            for asked_as, passages in zip(readings, rankings)
-            for asked in asked_as
+        asks = [(asked, read.passages) for asked_as in readings for asked, read in asked_as]
+        found = iter(self.reader.read_all(asks, top_n=SPANS_PER_QUESTION) if asks else [])
+        spans = [
+            [s for _, read in asked_as for s in read.in_passages(next(found))]
+            for asked_as in readings
         ]
-        read = iter(self.reader.read_all(asks, top_n=SPANS_PER_QUESTION) if asks else [])
-        spans = [[s for _ in asked_as for s in next(read)] for asked_as in readings]
         read_ms = (time.perf_counter() - read_started) * 1000
         threshold = self.settings.no_answer_threshold
         fresh = {}
-        for n, passages, found in zip(unread, rankings, spans):
+        for n, passages, spans_found in zip(unread, rankings, spans):
             fresh[n] = self._result(
-                questions[n], passages, found, threshold, retrieve_ms, read_ms, filters
+                questions[n], passages, spans_found, threshold, retrieve_ms, read_ms, filters
             )
             self.cache.put(keys[n], fresh[n])
         return [
@@ -241,8 +241,10 @@ class Pipeline:
         # One reader thread: torch runs one batched pass faster than two competing for the cores.
         spans = [
             span
-            for asked in _readings(question, passages)
-            for span in self.reader.read(asked, passages, top_n=SPANS_PER_QUESTION)
+            for asked, read in _readings(question, passages)
+            for span in read.in_passages(
+                self.reader.read(asked, read.passages, top_n=SPANS_PER_QUESTION)
+            )
         ]
         read_ms = (time.perf_counter() - started) * 1000
         return self._result(question, passages, spans, threshold, retrieve_ms, read_ms, filters)
@@ -487,14 +489,18 @@ def _asked_on(filters: Filters | None) -> dt.date:
     return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
 
 
-def _readings(question: str, passages: Sequence[Passage]) -> list[str]:
-    """The questions the reader is asked: in a dated archive, also the question without the
-    period it names (``without_period``) for the passages whose date, not text, says when; the
-    answers' dates are then held to the period (``_result``)."""
+def _readings(question: str, passages: Sequence[Passage]) -> list[tuple[str, WrittenOut]]:
+    """What the reader is asked, of which passages. In a dated archive, a question about a
+    period is read with the passages' dates written out (``dates_written_out``), and also
+    without its period (``without_period``) for the passages whose date, not text, says when;
+    the answers' dates are then held to the period (``_result``)."""
     undated_question = without_period(question)
     if undated_question == question or not _dated(passages):
-        return [question]
-    return [question, undated_question]
+        return [(question, WrittenOut.unchanged(passages))]
+    return [
+        (question, dates_written_out(passages)),
+        (undated_question, WrittenOut.unchanged(passages)),
+    ]
 
 
 def _dated(passages: Sequence[Passage]) -> bool:

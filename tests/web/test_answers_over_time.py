@@ -106,6 +106,18 @@ def test_a_year_is_read_from_the_articles_dates(archive: Server) -> None:
     assert "Kari Berg" not in [a["text"] for a in later["answers"]]
 
 
+def test_a_year_is_read_from_the_dates_a_passage_gives(archive: Server) -> None:
+    """ "18,500 visitors last year, up from 15,200 the year before", in an article of February
+    2024: the reader reads the two years the passage gives relative to its date, and the span
+    comes back with the article's own offsets."""
+    body = ask(archive, question="How many visitors did Skarv art gallery have in 2022?")
+    answer = body["answer"]
+    assert answer["text"] == "15,200"
+    article = (TIME_CORPUS / "skarv-gallery.md").read_text(encoding="utf-8").split("\n\n", 1)[1]
+    assert article[answer["start"] : answer["end"]] == "15,200"
+    assert answer["context"] in article  # the passage as the article has it, no "(2023)"
+
+
 def test_a_relative_date_is_resolved_from_the_article_date(archive: Server) -> None:
     body = ask(archive, question="When did the new library in Lindvik open?")
     assert body["answer"]["text"] == "Monday" and body["answer"]["resolved_date"] == "2024-11-04"
