@@ -98,15 +98,17 @@ class Said:
     before: str
 
     def dated(self) -> Period | None:
-        """When what the span says is dated: by the date its own clause names ("Jon Aas, who had
-        steered it since 2019"), else by the date its sentence names nearest it ("Maja Lie won
-        on Sunday, beating last year's winner Ola Strand" dates Maja Lie to Sunday, Ola Strand
-        to last year), else by the last one named before its sentence ("A crane was installed
-        last month. It can lift 40 tonnes"), else None."""
+        """When what the span says is dated: by a date the span holds, else by the one its own
+        clause names ("Jon Aas, who had steered it since 2019"), else by the one its sentence
+        names nearest it ("Maja Lie won on Sunday, beating last year's winner Ola Strand" dates
+        Maja Lie to Sunday, Ola Strand to last year), else by the last one named before its
+        sentence ("A crane was installed last month. It can lift 40 tonnes"), else None."""
         named = dates_named(self.sentence, self.article_date)
         clause = _CLAUSE_OF_THE_SPAN.match(self.sentence, self.end)
-        in_clause = [d for d in named if clause and clause.start() <= d.start < clause.end()]
-        nearest = in_clause[0] if in_clause else min(named, key=self._distance, default=None)
+        held = [d for d in named if self.start <= d.start and d.end <= self.end]
+        told = [d for d in named if clause and clause.start() <= d.start < clause.end()]
+        ranked = held or told or sorted(named, key=self._distance)
+        nearest = ranked[0] if ranked else None
         if nearest is None:
             earlier = dates_named(self.before, self.article_date)
             nearest = max(earlier, key=lambda found: found.end) if earlier else None

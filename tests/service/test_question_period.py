@@ -104,6 +104,7 @@ VISITS = "It had 41,000 visits last year, up from 35,000 the year before."
         ("2028-09-10", RACE, "Maja Lie", False),  # dated by the date nearest it
         ("2028-04-12", CAPTAIN, "Jon Aas", True),  # by the clause that tells of him
         ("2028-04-12", CAPTAIN, "Eva Berg", False),
+        ("2028-04-12", CAPTAIN, "Eva Berg took command on Monday, replacing Jon Aas", False),
         ("2029-01-20", VISITS, "35,000", True),  # the year before last year
         ("2029-01-20", VISITS, "41,000", False),
         (None, "The gym moved to Eidet.", "Eidet", True),  # undated: as the reader reads it
