@@ -142,14 +142,13 @@ def dates_named(sentence: str, article_date: str | None) -> tuple[NamedDate, ...
     if base is None:
         return tuple(named)
     for match in _STEP_BACK.finditer(sentence):
-        earlier = [found.iso for found in named if found.end <= match.start()]
+        earlier = [found for found in named if found.end <= match.start()]
+        anchor = max(earlier, key=lambda found: found.end).iso if earlier else base.isoformat()
         unit = (match["before"] or match["previous"] or match["earlier"]).lower()
-        iso = _step_back(earlier[-1] if earlier else base.isoformat(), unit)
-        named.append(NamedDate(iso, match.start(), match.end()))
-        named.sort(key=lambda found: found.start)
+        named.append(NamedDate(_step_back(anchor, unit), match.start(), match.end()))
     return tuple(
         replace(found, through=base.isoformat()) if _opens_with_since(sentence, found) else found
-        for found in named
+        for found in sorted(named, key=lambda found: found.start)
     )
 
 
@@ -161,7 +160,7 @@ def _opens_with_since(sentence: str, found: NamedDate) -> bool:
 
 def _step_back(iso: str, unit: str) -> str:
     """One ``unit`` before the ISO day, month or year, named as that unit names it."""
-    first = datetime.date.fromisoformat((iso + "-01-01")[:10] if len(iso) < 10 else iso)
+    first = iso_bounds(iso)[0]
     if unit == "year":
         return f"{first.year - 1:04d}"
     if unit == "month":
@@ -170,6 +169,18 @@ def _step_back(iso: str, unit: str) -> str:
     if unit == "week":
         return (first - datetime.timedelta(days=first.weekday() + 7)).isoformat()
     return (first - datetime.timedelta(days=1)).isoformat()
+
+
+def iso_bounds(iso: str) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of an ISO day, month or year."""
+    if len(iso) == 4:
+        return datetime.date(int(iso), 1, 1), datetime.date(int(iso), 12, 31)
+    if len(iso) == 7:
+        year, month = int(iso[:4]), int(iso[5:7])
+        following = datetime.date(year + month // 12, month % 12 + 1, 1)
+        return datetime.date(year, month, 1), following - datetime.timedelta(days=1)
+    day = datetime.date.fromisoformat(iso[:10])
+    return day, day
 
 
 def _day(iso: str | None) -> datetime.date | None:

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from qa.ingest.dates import NamedDate, dates_named
+from qa.ingest.dates import NamedDate, dates_named, iso_bounds
 
 _COUNT_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -54,7 +54,7 @@ class Period:
     def of(cls, iso: str, through: str | None = None) -> Period:
         """The ISO day, month ("2024-08") or year ("2027"), or the stretch from it through
         another ("since 2019", through the article's date)."""
-        return cls(_bounds(iso)[0], _bounds(through or iso)[1])
+        return cls(iso_bounds(iso)[0], iso_bounds(through or iso)[1])
 
     def overlaps(self, other: Period) -> bool:
         return other.start <= self.end and other.end >= self.start
@@ -156,15 +156,3 @@ def _from_asking_day(match: re.Match[str], asked_on: dt.date) -> Period:
         months = asked_on.year * 12 + asked_on.month - 1 + step
         return Period.of(f"{months // 12:04d}-{months % 12 + 1:02d}")
     return Period.of(f"{asked_on.year + step:04d}")
-
-
-def _bounds(iso: str) -> tuple[dt.date, dt.date]:
-    """The first and last day of an ISO day, month or year."""
-    if len(iso) == 4:
-        return dt.date(int(iso), 1, 1), dt.date(int(iso), 12, 31)
-    if len(iso) == 7:
-        year, month = int(iso[:4]), int(iso[5:7])
-        following = dt.date(year + month // 12, month % 12 + 1, 1)
-        return dt.date(year, month, 1), following - dt.timedelta(days=1)
-    day = dt.date.fromisoformat(iso[:10])
-    return day, day
